@@ -1,0 +1,49 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import redis
+from flask import Flask
+
+from bot import extensions
+from bot.settings import load_settings
+from storage.crypto import DataCipher
+from storage.database import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from defaults, the environment and `overrides`; never changes the schema."""
+    app = Flask("bot", instance_path=str(ROOT / "instance"))
+    settings = load_settings(os.environ, overrides, Path(app.instance_path))
+    app.config.from_mapping(settings.as_config())
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.extensions["settings"] = settings
+    app.extensions["database"] = Database(settings.DATABASE_URL)
+    app.extensions["cipher"] = DataCipher.from_setting(settings.DATA_KEYS)
+    app.extensions["redis"] = (
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+        if settings.REDIS_URL
+        else None
+    )
+    app.teardown_appcontext(extensions.close_db_session)
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from bot import cli, health
+
+    app.register_blueprint(health.blueprint)
+    cli.register(app)
+    return app

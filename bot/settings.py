@@ -1,0 +1,174 @@
+"""Settings: defaults, then the environment variable of the same name, then create_app's overrides.
+
+In production every secret must be given; in development safe local ones are made once under instance/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from storage.crypto import DataKeyError, generate_key, parse_data_keys
+
+NAMES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_FROM",
+    "TWILIO_API_URL",
+    "PUBLIC_BASE_URL",
+    "SECRET_KEY",
+    "DATA_KEYS",
+    "PROGRAM_NAME",
+    "AGENCY_PHONE",
+    "AGENCY_URL",
+    "BOT_ENV",
+    "SEND_RATE",
+    "QUIET_HOURS",
+)
+SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_KEYS", "DATABASE_URL")
+# Placeholders fit for a laptop; production must name the agency's real contact (CTIA audits HELP).
+PLACEHOLDER_PHONE = "1-800-555-0199"
+PLACEHOLDER_URL = "https://childsupport.example.gov/text"
+DEFAULTS: dict[str, str] = {
+    "PROGRAM_NAME": "Child Support Alerts",
+    "AGENCY_PHONE": PLACEHOLDER_PHONE,
+    "AGENCY_URL": PLACEHOLDER_URL,
+    "BOT_ENV": "development",
+    "SEND_RATE": "100",
+    "QUIET_HOURS": "21:00-08:00",
+    "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+}
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ConfigError(click.ClickException):
+    """A setting is missing or malformed; start-up stops with one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, checked and typed."""
+
+    DATABASE_URL: str
+    REDIS_URL: str | None
+    TWILIO_ACCOUNT_SID: str
+    TWILIO_AUTH_TOKEN: str
+    TWILIO_MESSAGING_SERVICE_SID: str | None
+    TWILIO_FROM: str | None
+    TWILIO_API_URL: str | None
+    PUBLIC_BASE_URL: str | None
+    SECRET_KEY: str
+    DATA_KEYS: str
+    PROGRAM_NAME: str
+    AGENCY_PHONE: str
+    AGENCY_URL: str
+    BOT_ENV: str
+    SEND_RATE: float
+    QUIET_HOURS: tuple[time, time]
+
+    @property
+    def production(self) -> bool:
+        """True when BOT_ENV is production."""
+        return self.BOT_ENV == "production"
+
+    def as_config(self) -> dict[str, Any]:
+        """The settings as Flask config entries."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """Parse "HH:MM-HH:MM" (start of quiet time, end of quiet time; may wrap past midnight)."""
+    match = _QUIET.match(value.strip())
+    if not match:
+        raise ConfigError(f'QUIET_HOURS must look like "21:00-08:00", not {value!r}')
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    return time(h1, m1), time(h2, m2)
+
+
+def _development_secrets(instance_path: Path) -> dict[str, str]:
+    """Local secrets made once and kept in instance/secrets.json, so encrypted data stays readable."""
+    path = instance_path / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    instance_path.mkdir(parents=True, exist_ok=True)
+    made = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATA_KEYS": generate_key(),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+    }
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(made, handle, indent=2)
+    return made
+
+
+def load_settings(
+    environ: Mapping[str, str], overrides: Mapping[str, Any] | None, instance_path: Path
+) -> Settings:
+    """Merge defaults, environment and overrides; check them; fill development defaults."""
+    raw: dict[str, Any] = dict(DEFAULTS)
+    raw.update({name: environ[name] for name in NAMES if environ.get(name, "").strip()})
+    unknown = sorted(set(overrides or {}) - set(NAMES))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+
+    env = str(raw["BOT_ENV"]).strip().lower()
+    if env not in ("development", "production"):
+        raise ConfigError(f"BOT_ENV must be development or production, not {raw['BOT_ENV']!r}")
+    raw["BOT_ENV"] = env
+    if env == "production":
+        missing = [name for name in SECRETS if not str(raw.get(name) or "").strip()]
+        if missing:
+            raise ConfigError(f"BOT_ENV=production needs these settings: {', '.join(missing)} (none is set)")
+        placeholders = [
+            name
+            for name, placeholder in (("AGENCY_PHONE", PLACEHOLDER_PHONE), ("AGENCY_URL", PLACEHOLDER_URL))
+            if raw[name] == placeholder
+        ]
+        if placeholders:
+            raise ConfigError(
+                f"BOT_ENV=production needs the agency's real {' and '.join(placeholders)} "
+                "(HELP replies carry them; CTIA checks)"
+            )
+    else:
+        if not raw.get("DATABASE_URL"):
+            instance_path.mkdir(parents=True, exist_ok=True)
+            raw["DATABASE_URL"] = f"sqlite:///{instance_path / 'bot.sqlite3'}"
+        if not all(raw.get(name) for name in ("SECRET_KEY", "DATA_KEYS", "TWILIO_AUTH_TOKEN")):
+            made = _development_secrets(instance_path)
+            for name, value in made.items():
+                if not raw.get(name):
+                    raw[name] = value
+
+    try:
+        parse_data_keys(str(raw["DATA_KEYS"]))
+    except DataKeyError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        send_rate = float(raw["SEND_RATE"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"SEND_RATE must be a number of messages per second, not {raw['SEND_RATE']!r}") from None
+    if not 0 < send_rate <= 10000:
+        raise ConfigError("SEND_RATE must be more than 0 and at most 10000 messages per second")
+    quiet = raw["QUIET_HOURS"]
+    quiet_hours = quiet if isinstance(quiet, tuple) else parse_quiet_hours(str(quiet))
+    if raw.get("PUBLIC_BASE_URL"):
+        raw["PUBLIC_BASE_URL"] = str(raw["PUBLIC_BASE_URL"]).rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", raw["PUBLIC_BASE_URL"]):
+            raise ConfigError("PUBLIC_BASE_URL must start with https:// (or http://) and a host name")
+    values = {name: raw.get(name) or None for name in NAMES}
+    values.update(SEND_RATE=send_rate, QUIET_HOURS=quiet_hours)
+    return Settings(**values)

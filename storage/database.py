@@ -1,0 +1,69 @@
+"""One database: its engine, its sessions, and a reachability check."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a database URL, choosing the psycopg 3 driver for PostgreSQL URLs without one."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # Foreign keys are off by default in SQLite; WAL lets web processes read while one writes.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    """An engine and a session factory for one database URL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        options: dict[str, object] = {"echo": echo}
+        if self.url.get_backend_name() == "postgresql":
+            options |= {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        self.engine: Engine = create_engine(self.url, **options)
+        if self.url.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _tune_sqlite)
+        # gunicorn --preload forks after the app is built: children must not share connections.
+        os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        """The backend's name: "sqlite" or "postgresql"."""
+        return self.url.get_backend_name()
+
+    def session(self) -> Session:
+        """Open a new session; the caller commits or rolls back and closes it."""
+        return self.sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back if it raises."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def ping(self) -> None:
+        """Run a trivial query; raises the driver's error if the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,329 @@
+"""The tables: participants, their phone numbers and cases, payments, appointments, consent events,
+the exchange log, the outbox, supervisors and their access log.
+
+Nothing here holds a name, SSN, date of birth or address. Phone numbers and message bodies are stored
+encrypted (`*_enc`, see storage.crypto) with a keyed hash beside them for lookups.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and always read back timezone-aware.
+
+    SQLite keeps no offsets; storing UTC everywhere makes both databases agree.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# Constraint names must be stable for Alembic on both SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Language(enum.StrEnum):
+    ENGLISH = "en"
+    SPANISH = "es"
+
+
+class CaseRole(enum.StrEnum):
+    CUSTODIAL = "custodial"
+    NONCUSTODIAL = "noncustodial"
+
+
+class PaymentSource(enum.StrEnum):
+    WITHHOLDING = "withholding"
+    DIRECT = "direct"
+    FEDERAL_TAX_OFFSET = "federal_tax_offset"  # FTI: never disclosed in a text
+    STATE_TAX_OFFSET = "state_tax_offset"
+    UNEMPLOYMENT = "unemployment"
+    OTHER = "other"
+
+
+class ConsentKind(enum.StrEnum):
+    OPT_IN = "opt_in"
+    OPT_OUT = "opt_out"
+    HELP = "help"
+    VERIFICATION = "verification"
+
+
+class ConsentChannel(enum.StrEnum):
+    """Where a consent event came from. The first four are authenticated: they verify the number."""
+
+    WEB = "web"
+    IVR = "ivr"
+    SDU_PHONE = "sdu_phone"
+    TECHNICIAN = "technician"
+    SMS = "sms"  # an SMS opt-in/out recorded elsewhere and imported
+    SMS_KEYWORD = "sms_keyword"
+    SMS_PLAIN_LANGUAGE = "sms_plain_language"
+    TWILIO_OPT_OUT_TYPE = "twilio_opt_out_type"
+    DELIVERY_ERROR_21610 = "delivery_error_21610"
+
+
+class AppointmentKind(enum.StrEnum):
+    HEARING = "hearing"
+    APPOINTMENT = "appointment"
+    GENETIC_TESTING = "genetic_testing"
+    MEDIATION = "mediation"
+
+
+class AppointmentStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class OutboundStatus(enum.StrEnum):
+    """Lifecycle of an outbox row: QUEUED > SENDING > SENT > DELIVERED, or > UNDELIVERED / FAILED;
+    DEFERRED (quiet hours) and CANCELLED (consent withdrawn before sending) end or pause it early."""
+
+    QUEUED = "queued"
+    DEFERRED = "deferred"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class SupervisorRole(enum.StrEnum):
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Participant(Base):
+    """A parent in the state system, known by the agency's participant id and nothing personal."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default=Language.ENGLISH.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PhoneNumber(Base):
+    """A phone number (E.164), encrypted, with a keyed hash for lookups; may belong to a participant."""
+
+    __tablename__ = "phone_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lookup_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    number_enc: Mapped[str] = mapped_column(Text)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """A child support case; case_ref is the state's case id, never sent whole in a text."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_ref: Mapped[str] = mapped_column(String(32), unique=True)
+    county: Mapped[str] = mapped_column(String(64))
+    next_due_date: Mapped[date | None] = mapped_column(Date)
+    amount_due: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CaseMember(Base):
+    """A participant's part in a case (custodial or noncustodial parent)."""
+
+    __tablename__ = "case_members"
+    __table_args__ = (UniqueConstraint("case_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class Payment(Base):
+    """A payment posted to a case.
+
+    The export carries no payment id, so a payment is known by (case, date, amount, source, seq):
+    seq counts identical payments on the same day, which keeps a re-import from duplicating them.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("case_id", "paid_on", "amount", "source", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    source: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer, default=1)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Appointment(Base):
+    """A hearing or appointment on a case; starts_at is UTC, utc_offset_minutes the office's offset."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime]
+    utc_offset_minutes: Mapped[int] = mapped_column(Integer)
+    office: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConsentEvent(Base):
+    """One entry of the append-only consent ledger; a number's consent state is derived from these.
+
+    dedupe_key makes recording idempotent (a re-imported row, a retried MessageSid).
+    """
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_phone_time", "phone_number_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    evidence: Mapped[str] = mapped_column(String(128))
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class Exchange(Base):
+    """One inbound or outbound message in the protected record of every exchange.
+
+    Bodies are encrypted; record_hash chains each row to prev_hash so edits, insertions and deletions
+    can be found by `flask --app bot verify-log`.
+    """
+
+    __tablename__ = "exchanges"
+    __table_args__ = (
+        UniqueConstraint("direction", "message_sid"),
+        Index("ix_exchanges_phone_time", "phone_number_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    occurred_at: Mapped[datetime]
+    message_sid: Mapped[str | None] = mapped_column(String(64))
+    phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"))
+    body_enc: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(32))
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    consent_state: Mapped[str] = mapped_column(String(16))
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OutboundMessage(Base):
+    """A notice that must go out: written before it is queued, so nothing is lost if a worker dies."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (Index("ix_outbound_messages_status_after", "status", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    template_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2))
+    body_enc: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=OutboundStatus.QUEUED.value)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Supervisor(Base):
+    """A staff member who may sign in to the dashboard; never texts participants."""
+
+    __tablename__ = "supervisors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupervisorAccess(Base):
+    """Who saw, revealed or exported what, and when (records access is itself recorded)."""
+
+    __tablename__ = "supervisor_access"
+    __table_args__ = (Index("ix_supervisor_access_time", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("supervisors.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(128))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
