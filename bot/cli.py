@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class ClickProgress:
         """Open a bar for a stage, if the stage is long enough to need one."""
         self.finish()
         if total >= PROGRESS_THRESHOLD:
-            self._bar = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
+            self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
             self._bar.__enter__()
 
     def advance(self, steps: int) -> None:

@@ -40,7 +40,9 @@ def _redis_check() -> str:
 def healthz() -> tuple[Response, int]:
     """200 when every dependency works, else 503 naming what does not."""
     checks = {"database": _database_check(), "redis": _redis_check()}
-    failing = [name for name, state in checks.items() if not (state == "ok" or state.startswith("not configured"))]
+    failing = [
+        name for name, state in checks.items() if not (state == "ok" or state.startswith("not configured"))
+    ]
     if failing:
         log.warning("health check failing: %s", ", ".join(f"{n}={checks[n]}" for n in failing))
         return jsonify(status="unavailable", down=failing, checks=checks), 503

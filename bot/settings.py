@@ -160,7 +160,9 @@ def load_settings(
     try:
         send_rate = float(raw["SEND_RATE"])
     except (TypeError, ValueError):
-        raise ConfigError(f"SEND_RATE must be a number of messages per second, not {raw['SEND_RATE']!r}") from None
+        raise ConfigError(
+            f"SEND_RATE must be a number of messages per second, not {raw['SEND_RATE']!r}"
+        ) from None
     if not 0 < send_rate <= 10000:
         raise ConfigError("SEND_RATE must be more than 0 and at most 10000 messages per second")
     quiet = raw["QUIET_HOURS"]

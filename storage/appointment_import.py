@@ -88,8 +88,6 @@ def import_appointments(
     }
     progress.start(f"Writing {csv_file.source}", len(desired))
     summary = ImportSummary(csv_file.source, len(rows))
-    _, summary.counts["appointments"] = upsert_rows(
-        session, Appointment, ("external_id",), desired, progress
-    )
+    _, summary.counts["appointments"] = upsert_rows(session, Appointment, ("external_id",), desired, progress)
     progress.finish()
     return summary

@@ -69,9 +69,7 @@ def upsert_rows(
     keys = list(desired)
     for chunk in chunked(keys):
         wanted = set(chunk)
-        stmt = select(model.id, *key_columns, *value_columns).where(
-            key_columns[0].in_({k[0] for k in chunk})
-        )
+        stmt = select(model.id, *key_columns, *value_columns).where(key_columns[0].in_({k[0] for k in chunk}))
         for row in session.execute(stmt):
             row_key = tuple(row[1 : 1 + len(key)])
             if row_key not in wanted:

@@ -90,9 +90,7 @@ def check_cases(csv_file: CsvFile, progress: Progress | None = None) -> list[Cas
             if seen_role[0] != role:
                 check.fail("role", f"differs from line {seen_role[1]} for the same participant and case")
         if check.ok:
-            good.append(
-                CaseRow(row.line, participant, phone, language, case_ref, role, county, due, amount)
-            )
+            good.append(CaseRow(row.line, participant, phone, language, case_ref, role, county, due, amount))
         problems.extend(check.problems)
         if index % 1000 == 0:
             progress.advance(1000)
@@ -152,6 +150,8 @@ def find_case_ids(session: Session, case_refs: set[str]) -> dict[str, int]:
     """The row id of each of these state case ids that is on file."""
     found: dict[str, int] = {}
     for chunk in chunked(sorted(case_refs)):
-        for case_id, case_ref in session.execute(select(Case.id, Case.case_ref).where(Case.case_ref.in_(chunk))):
+        for case_id, case_ref in session.execute(
+            select(Case.id, Case.case_ref).where(Case.case_ref.in_(chunk))
+        ):
             found[case_ref] = case_id
     return found

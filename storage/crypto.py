@@ -46,9 +46,9 @@ def parse_data_keys(value: str) -> list[str]:
 
 def _lookup_key(key: str) -> bytes:
     # A separate key for hashing, so the hash reveals nothing about the encryption key.
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"smsbot lookup hash v1"
-    ).derive(base64.urlsafe_b64decode(key.encode("ascii")))
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"smsbot lookup hash v1").derive(
+        base64.urlsafe_b64decode(key.encode("ascii"))
+    )
 
 
 class DataCipher:

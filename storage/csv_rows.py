@@ -92,7 +92,9 @@ def parse_csv_text(source: str, text: str, columns: Sequence[str]) -> CsvFile:
     if missing:
         problems.append(RowProblem(1, None, f"header lacks {', '.join(missing)} (expected {expected})"))
     if unknown:
-        problems.append(RowProblem(1, None, f"header has unexpected {', '.join(unknown)} (expected {expected})"))
+        problems.append(
+            RowProblem(1, None, f"header has unexpected {', '.join(unknown)} (expected {expected})")
+        )
     if repeated:
         problems.append(RowProblem(1, None, f"header repeats {', '.join(repeated)}"))
     if problems:
@@ -120,7 +122,9 @@ def _rows(reader: Any, source: str) -> Iterator[list[str]]:
     try:
         yield from reader
     except csv.Error as exc:
-        raise ImportRejected(source, [RowProblem(reader.line_num, None, f"is not valid CSV ({exc})")]) from None
+        raise ImportRejected(
+            source, [RowProblem(reader.line_num, None, f"is not valid CSV ({exc})")]
+        ) from None
 
 
 @dataclass

@@ -65,7 +65,9 @@ def save_phones(
         for number in numbers
         if number not in ids
     ]
-    new_numbers = {row["lookup_hash"]: number for row, number in zip(new, _missing(numbers, ids), strict=True)}
+    new_numbers = {
+        row["lookup_hash"]: number for row, number in zip(new, _missing(numbers, ids), strict=True)
+    }
     for chunk in chunked(new):
         stmt = insert(PhoneNumber).returning(
             PhoneNumber.id, PhoneNumber.lookup_hash, sort_by_parameter_order=True
@@ -83,4 +85,3 @@ def save_phones(
 
 def _missing(numbers: Iterable[str], ids: dict[str, int]) -> list[str]:
     return [number for number in numbers if number not in ids]
-

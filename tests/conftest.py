@@ -47,9 +47,11 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _postgres_admin_url() -> str:
-    return make_url(TEST_DATABASE_URL.replace("postgres://", "postgresql://", 1)).set(
-        drivername="postgresql"
-    ).render_as_string(hide_password=False)
+    return (
+        make_url(TEST_DATABASE_URL.replace("postgres://", "postgresql://", 1))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture(scope="session")

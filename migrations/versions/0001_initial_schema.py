@@ -94,14 +94,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_members")),
-        sa.UniqueConstraint(
-            "case_id", "participant_id", name=op.f("uq_case_members_case_id_participant_id")
-        ),
+        sa.UniqueConstraint("case_id", "participant_id", name=op.f("uq_case_members_case_id_participant_id")),
     )
     with op.batch_alter_table("case_members", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_case_members_participant_id"), ["participant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_case_members_participant_id"), ["participant_id"], unique=False)
 
     op.create_table(
         "payments",
@@ -142,9 +138,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("lookup_hash", name=op.f("uq_phone_numbers_lookup_hash")),
     )
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_phone_numbers_participant_id"), ["participant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_phone_numbers_participant_id"), ["participant_id"], unique=False)
 
     op.create_table(
         "supervisor_access",
@@ -206,15 +200,11 @@ def upgrade() -> None:
             name=op.f("fk_exchanges_phone_number_id_phone_numbers"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchanges")),
-        sa.UniqueConstraint(
-            "direction", "message_sid", name=op.f("uq_exchanges_direction_message_sid")
-        ),
+        sa.UniqueConstraint("direction", "message_sid", name=op.f("uq_exchanges_direction_message_sid")),
         sa.UniqueConstraint("record_hash", name=op.f("uq_exchanges_record_hash")),
     )
     with op.batch_alter_table("exchanges", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_exchanges_phone_time", ["phone_number_id", "occurred_at"], unique=False
-        )
+        batch_op.create_index("ix_exchanges_phone_time", ["phone_number_id", "occurred_at"], unique=False)
 
     op.create_table(
         "outbound_messages",
@@ -246,9 +236,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_outbound_messages_phone_number_id"), ["phone_number_id"], unique=False
         )
-        batch_op.create_index(
-            "ix_outbound_messages_status_after", ["status", "send_after"], unique=False
-        )
+        batch_op.create_index("ix_outbound_messages_status_after", ["status", "send_after"], unique=False)
 
 
 def downgrade() -> None:

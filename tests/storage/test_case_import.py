@@ -37,7 +37,11 @@ def test_clean_file_imports_everything(database, cipher, write_csv) -> None:  # 
     assert summary.counts["case members"].created == 3
     with database.session() as session:
         c100 = session.scalars(select(Case).where(Case.case_ref == "C-100")).one()
-        assert (c100.county, c100.next_due_date, c100.amount_due) == ("Wake", date(2026, 12, 1), Decimal("350.00"))
+        assert (c100.county, c100.next_due_date, c100.amount_due) == (
+            "Wake",
+            date(2026, 12, 1),
+            Decimal("350.00"),
+        )
         c200 = session.scalars(select(Case).where(Case.case_ref == "C-200")).one()
         assert (c200.next_due_date, c200.amount_due) == (None, None)
         p2 = session.scalars(select(Participant).where(Participant.external_id == "P2")).one()
@@ -122,9 +126,7 @@ def test_rows_that_contradict_each_other_are_rejected(database, cipher, write_cs
     report = caught.value.report()
     assert "cases.csv line 3, language: differs from line 2 for the same participant_id" in report
     assert "cases.csv line 4, phone: is given for another participant_id on line 2" in report
-    assert (
-        "cases.csv line 5: county, next_due_date or amount_due differ from line 2 for case_id" in report
-    )
+    assert "cases.csv line 5: county, next_due_date or amount_due differ from line 2 for case_id" in report
     assert "cases.csv line 6, role: differs from line 2 for the same participant and case" in report
     with database.session() as session:
         assert count(session, Participant) == 0
