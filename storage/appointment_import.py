@@ -55,7 +55,8 @@ def check_appointments(csv_file: CsvFile, known_cases: dict[str, int]) -> list[A
             record = AppointmentRow(
                 row.line, appointment_id, known_cases[case_ref], kind, starts_at, office, status
             )
-            facts = (record.case_id, kind, starts_at, office, status)
+            # The offset is part of the details: it sets the office-local time in reminders.
+            facts = (record.case_id, kind, starts_at, starts_at.utcoffset(), office, status)
             seen = first_line.setdefault(appointment_id, (facts, row.line))
             if seen[0] != facts:
                 check.fail("appointment_id", f"appears on line {seen[1]} with other details")

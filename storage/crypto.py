@@ -44,9 +44,9 @@ def parse_data_keys(value: str) -> list[str]:
     return keys
 
 
-def _lookup_key(key: str) -> bytes:
-    # A separate key for hashing, so the hash reveals nothing about the encryption key.
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"smsbot lookup hash v1").derive(
+def _derive(key: str, purpose: bytes) -> bytes:
+    # A separate key per purpose, so a hash or MAC reveals nothing about the encryption key.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
         base64.urlsafe_b64decode(key.encode("ascii"))
     )
 
@@ -62,7 +62,10 @@ class DataCipher:
         if not keys:
             raise DataKeyError("DataCipher needs at least one key")
         self._fernet = MultiFernet([Fernet(key) for key in keys])
-        self._lookup_keys = [_lookup_key(key) for key in keys]
+        self._lookup_keys = [_derive(key, b"smsbot lookup hash v1") for key in keys]
+        signing = [_derive(key, b"smsbot exchange chain v1") for key in keys]
+        self._signing_keys = {hashlib.sha256(k).hexdigest()[:16]: k for k in reversed(signing)}
+        self._newest_signing_id = hashlib.sha256(signing[0]).hexdigest()[:16]
 
     @classmethod
     def from_setting(cls, value: str) -> DataCipher:
@@ -95,3 +98,18 @@ class DataCipher:
         """Keyed hashes under every key, newest first: what a lookup searches for."""
         data = value.encode("utf-8")
         return [hmac.new(k, data, hashlib.sha256).hexdigest() for k in self._lookup_keys]
+
+    @property
+    def signing_key_id(self) -> str:
+        """Names the key `sign` uses now (the newest), without revealing it."""
+        return self._newest_signing_id
+
+    def sign(self, data: bytes) -> tuple[str, str]:
+        """HMAC-SHA256 of data under the newest key: (key id, hex digest)."""
+        key_id = self._newest_signing_id
+        return key_id, hmac.new(self._signing_keys[key_id], data, hashlib.sha256).hexdigest()
+
+    def signature(self, key_id: str, data: bytes) -> str | None:
+        """HMAC-SHA256 of data under the key named key_id, or None if DATA_KEYS no longer holds it."""
+        key = self._signing_keys.get(key_id)
+        return None if key is None else hmac.new(key, data, hashlib.sha256).hexdigest()

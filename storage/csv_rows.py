@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ class RowProblem:
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}"
+        where = f"line {self.line}" if self.line else "file"
         return f"{where}, {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 
@@ -69,7 +69,9 @@ def read_csv(path: str | Path, columns: Sequence[str]) -> CsvFile:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        # utf-8-sig counts positions after the BOM; count lines in the same bytes.
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        line = body[: exc.start].count(b"\n") + 1
         raise ImportRejected(source, [RowProblem(line, None, "is not valid UTF-8")]) from None
     return parse_csv_text(source, text, columns)
 
@@ -85,8 +87,10 @@ def parse_csv_text(source: str, text: str, columns: Sequence[str]) -> CsvFile:
     if header is None or not any(cell.strip() for cell in header):
         raise ImportRejected(source, [RowProblem(1, None, "is empty: expected a header row")])
     names = [cell.strip().lower() for cell in header]
+    if "" in names:
+        problems.append(RowProblem(1, None, "header has an empty column name (a stray comma?)"))
     missing = [c for c in columns if c not in names]
-    unknown = [n for n in names if n not in columns]
+    unknown = [n for n in names if n and n not in columns]
     repeated = sorted({n for n in names if names.count(n) > 1})
     expected = ",".join(columns)
     if missing:
@@ -102,7 +106,15 @@ def parse_csv_text(source: str, text: str, columns: Sequence[str]) -> CsvFile:
 
     rows: list[CsvRow] = []
     first_line = reader.line_num + 1
-    for cells in _rows(reader, source):
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # Name the line where the broken row starts (an unclosed quote swallows the rest of the file).
+            problem = RowProblem(first_line, None, f"is not valid CSV ({exc}); look for an unclosed quote")
+            raise ImportRejected(source, [problem]) from None
         if cells and any(cell.strip() for cell in cells):
             if len(cells) != len(names):
                 problems.append(
@@ -116,15 +128,6 @@ def parse_csv_text(source: str, text: str, columns: Sequence[str]) -> CsvFile:
     if not rows:
         raise ImportRejected(source, [RowProblem(2, None, "no data rows after the header")])
     return CsvFile(source, rows)
-
-
-def _rows(reader: Any, source: str) -> Iterator[list[str]]:
-    try:
-        yield from reader
-    except csv.Error as exc:
-        raise ImportRejected(
-            source, [RowProblem(reader.line_num, None, f"is not valid CSV ({exc})")]
-        ) from None
 
 
 @dataclass

@@ -20,6 +20,8 @@ def normalise_url(url: str) -> URL:
 
 
 def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
+    # We issue BEGIN ourselves (below), so pysqlite must not.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     # Foreign keys are off by default in SQLite; WAL lets web processes read while one writes.
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -27,6 +29,13 @@ def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _begin_immediate(connection: object) -> None:
+    # Take SQLite's write lock when a transaction starts, not at its first write: a transaction that
+    # read first and writes later would otherwise fail at once ("database is locked") when another
+    # process wrote in between, instead of waiting its turn.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
 
 
 class Database:
@@ -40,6 +49,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **options)
         if self.url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _tune_sqlite)
+            event.listen(self.engine, "begin", _begin_immediate)
         # gunicorn --preload forks after the app is built: children must not share connections.
         os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

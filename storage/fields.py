@@ -19,6 +19,9 @@ import phonenumbers
 US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
 E = TypeVar("E", bound=StrEnum)
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PHONE_CHARACTERS = re.compile(r"^[0-9+()\-. ]+$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
 
 
 class FieldError(ValueError):
@@ -35,6 +38,9 @@ def parse_phone(raw: str) -> str:
     text = raw.strip()
     if not text:
         raise FieldError("is empty")
+    # phonenumbers forgives letters and extensions; an export with them is wrong, so say so.
+    if not _PHONE_CHARACTERS.match(text):
+        raise FieldError("is not a phone number (only digits, spaces, +, -, ., ( and ) are allowed)")
     try:
         number = phonenumbers.parse(text, "US")
     except phonenumbers.NumberParseException:
@@ -86,7 +92,7 @@ def parse_date(raw: str, *, optional: bool = False) -> date | None:
             return None
         raise FieldError("is empty")
     try:
-        if len(text) != 10:
+        if not _ISO_DATE.match(text):
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
@@ -120,7 +126,7 @@ def parse_amount(raw: str, *, optional: bool = False, positive: bool = False) ->
         value = Decimal(text)
     except InvalidOperation:
         value = None
-    if value is None or not value.is_finite() or not re.fullmatch(r"-?\d+(\.\d{1,2})?", text):
+    if value is None or not value.is_finite() or not _AMOUNT.match(text):
         raise FieldError(f"{_shown(text)} is not an amount like 125.50")
     if value < 0 or (positive and value == 0):
         raise FieldError(f"{_shown(text)} must be {'more than' if positive else 'at least'} 0")

@@ -252,8 +252,10 @@ class ConsentEvent(Base):
 class Exchange(Base):
     """One inbound or outbound message in the protected record of every exchange.
 
-    Bodies are encrypted; record_hash chains each row to prev_hash so edits, insertions and deletions
-    can be found by `flask --app bot verify-log`.
+    Bodies are encrypted. Records form a chain: chain_seq counts them, prev_hash is the record_hash of the
+    one before, and record_hash is an HMAC (key named by key_id, derived from DATA_KEYS) over the record's
+    fixed fields, so `flask --app bot verify-log` finds an altered, inserted or deleted record. Only
+    delivery_status may change after writing, so it is outside the HMAC.
     """
 
     __tablename__ = "exchanges"
@@ -263,17 +265,33 @@ class Exchange(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    chain_seq: Mapped[int] = mapped_column(Integer, unique=True)
     direction: Mapped[str] = mapped_column(String(8))
     occurred_at: Mapped[datetime]
     message_sid: Mapped[str | None] = mapped_column(String(64))
     phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"))
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("exchanges.id"), index=True)
     body_enc: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(32))
     template_id: Mapped[str | None] = mapped_column(String(64))
-    consent_state: Mapped[str] = mapped_column(String(16))
+    consent_state: Mapped[str] = mapped_column(String(24))
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     prev_hash: Mapped[str] = mapped_column(String(64))
-    record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+
+
+class ExchangeChainHead(Base):
+    """The single row that ends the exchange chain: how many records, the last one's hash, and an HMAC
+    over both, so deleting the newest records is found too. Writers lock it, which orders the chain."""
+
+    __tablename__ = "exchange_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    head_mac: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class OutboundMessage(Base):

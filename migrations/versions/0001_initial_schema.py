@@ -30,6 +30,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_ref", name=op.f("uq_cases_case_ref")),
     )
     op.create_table(
+        "exchange_chain_head",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
+        sa.Column("head_mac", sa.String(length=64), nullable=True),
+        sa.Column("key_id", sa.String(length=16), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_chain_head")),
+    )
+    # The chain starts empty; writers lock this one row to append to the exchange log in order.
+    op.bulk_insert(
+        sa.table(
+            "exchange_chain_head",
+            sa.column("id", sa.Integer),
+            sa.column("seq", sa.Integer),
+            sa.column("last_hash", sa.String),
+        ),
+        [{"id": 1, "seq": 0, "last_hash": "0" * 64}],
+    )
+    op.create_table(
         "participants",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("external_id", sa.String(length=64), nullable=False),
@@ -64,10 +83,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["cases.id"],
-            name=op.f("fk_appointments_case_id_cases"),
-            ondelete="CASCADE",
+            ["case_id"], ["cases.id"], name=op.f("fk_appointments_case_id_cases"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appointments")),
         sa.UniqueConstraint("external_id", name=op.f("uq_appointments_external_id")),
@@ -82,10 +98,7 @@ def upgrade() -> None:
         sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["cases.id"],
-            name=op.f("fk_case_members_case_id_cases"),
-            ondelete="CASCADE",
+            ["case_id"], ["cases.id"], name=op.f("fk_case_members_case_id_cases"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["participant_id"],
@@ -148,9 +161,7 @@ def upgrade() -> None:
         sa.Column("target", sa.String(length=128), nullable=False),
         sa.Column("occurred_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["supervisor_id"],
-            ["supervisors.id"],
-            name=op.f("fk_supervisor_access_supervisor_id_supervisors"),
+            ["supervisor_id"], ["supervisors.id"], name=op.f("fk_supervisor_access_supervisor_id_supervisors")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supervisor_access")),
     )
@@ -183,28 +194,33 @@ def upgrade() -> None:
     op.create_table(
         "exchanges",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("chain_seq", sa.Integer(), nullable=False),
         sa.Column("direction", sa.String(length=8), nullable=False),
         sa.Column("occurred_at", sa.DateTime(), nullable=False),
         sa.Column("message_sid", sa.String(length=64), nullable=True),
         sa.Column("phone_number_id", sa.Integer(), nullable=False),
+        sa.Column("reply_to_id", sa.Integer(), nullable=True),
         sa.Column("body_enc", sa.Text(), nullable=False),
         sa.Column("intent", sa.String(length=32), nullable=True),
         sa.Column("template_id", sa.String(length=64), nullable=True),
-        sa.Column("consent_state", sa.String(length=16), nullable=False),
+        sa.Column("consent_state", sa.String(length=24), nullable=False),
         sa.Column("delivery_status", sa.String(length=16), nullable=True),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("record_hash", sa.String(length=64), nullable=False),
+        sa.Column("key_id", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
-            ["phone_number_id"],
-            ["phone_numbers.id"],
-            name=op.f("fk_exchanges_phone_number_id_phone_numbers"),
+            ["phone_number_id"], ["phone_numbers.id"], name=op.f("fk_exchanges_phone_number_id_phone_numbers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reply_to_id"], ["exchanges.id"], name=op.f("fk_exchanges_reply_to_id_exchanges")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchanges")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_exchanges_chain_seq")),
         sa.UniqueConstraint("direction", "message_sid", name=op.f("uq_exchanges_direction_message_sid")),
-        sa.UniqueConstraint("record_hash", name=op.f("uq_exchanges_record_hash")),
     )
     with op.batch_alter_table("exchanges", schema=None) as batch_op:
         batch_op.create_index("ix_exchanges_phone_time", ["phone_number_id", "occurred_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_exchanges_reply_to_id"), ["reply_to_id"], unique=False)
 
     op.create_table(
         "outbound_messages",
@@ -247,6 +263,7 @@ def downgrade() -> None:
 
     op.drop_table("outbound_messages")
     with op.batch_alter_table("exchanges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exchanges_reply_to_id"))
         batch_op.drop_index("ix_exchanges_phone_time")
 
     op.drop_table("exchanges")
@@ -273,4 +290,5 @@ def downgrade() -> None:
     op.drop_table("appointments")
     op.drop_table("supervisors")
     op.drop_table("participants")
+    op.drop_table("exchange_chain_head")
     op.drop_table("cases")

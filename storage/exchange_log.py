@@ -1,0 +1,211 @@
+"""The exchange log: every inbound and outbound message, encrypted, in a tamper-evident chain.
+
+Appending locks the chain head row, so records from many web processes form one ordered chain.
+Each record's HMAC covers its sequence number, the previous record's hash and its fixed fields (the
+body in plain text, so re-encryption never breaks the chain). `verify` walks the chain and names the
+first record that was altered, inserted or deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.crypto import DataCipher, UndecryptableError
+from storage.models import Direction, Exchange, ExchangeChainHead, utcnow
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+@dataclass(frozen=True)
+class NewExchange:
+    """A message to add to the log."""
+
+    direction: Direction
+    phone_number_id: int
+    body: str
+    consent_state: str
+    message_sid: str | None = None
+    intent: str | None = None
+    template_id: str | None = None
+    delivery_status: str | None = None
+    reply_to_id: int | None = None
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
+def _record_bytes(seq: int, prev_hash: str, exchange: Exchange | NewExchange, body: str) -> bytes:
+    fixed = [
+        seq,
+        prev_hash,
+        str(exchange.direction),
+        exchange.occurred_at.isoformat(),
+        exchange.message_sid,
+        exchange.phone_number_id,
+        exchange.reply_to_id,
+        body,
+        exchange.intent,
+        exchange.template_id,
+        exchange.consent_state,
+    ]
+    return json.dumps(fixed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _head_bytes(seq: int, last_hash: str) -> bytes:
+    return f"head|{seq}|{last_hash}".encode("ascii")
+
+
+def lock_head(session: Session) -> ExchangeChainHead:
+    """Take the chain head row for update: appends from other processes wait until this one commits."""
+    head = session.scalars(
+        select(ExchangeChainHead).where(ExchangeChainHead.id == HEAD_ID).with_for_update()
+    ).one_or_none()
+    if head is None:
+        raise RuntimeError("exchange chain head row is missing: run flask --app bot migrate")
+    return head
+
+
+def append(session: Session, cipher: DataCipher, entry: NewExchange) -> Exchange:
+    """Add one message to the log in the caller's transaction (flushed, so it has an id)."""
+    head = lock_head(session)
+    seq = head.seq + 1
+    key_id, record_hash = cipher.sign(_record_bytes(seq, head.last_hash, entry, entry.body))
+    exchange = Exchange(
+        chain_seq=seq,
+        direction=str(entry.direction),
+        occurred_at=entry.occurred_at,
+        message_sid=entry.message_sid,
+        phone_number_id=entry.phone_number_id,
+        reply_to_id=entry.reply_to_id,
+        body_enc=cipher.encrypt(entry.body),
+        intent=entry.intent,
+        template_id=entry.template_id,
+        consent_state=entry.consent_state,
+        delivery_status=entry.delivery_status,
+        prev_hash=head.last_hash,
+        record_hash=record_hash,
+        key_id=key_id,
+    )
+    session.add(exchange)
+    head.seq, head.last_hash = seq, record_hash
+    head.key_id, head.head_mac = cipher.sign(_head_bytes(seq, record_hash))
+    session.flush()
+    return exchange
+
+
+def find_inbound(session: Session, message_sid: str) -> Exchange | None:
+    """The inbound record for a Twilio MessageSid, if it was logged before."""
+    return session.scalars(
+        select(Exchange).where(
+            Exchange.direction == Direction.INBOUND.value, Exchange.message_sid == message_sid
+        )
+    ).one_or_none()
+
+
+def reply_to(session: Session, inbound: Exchange) -> Exchange | None:
+    """The reply logged for an inbound record (None when the answer was silence)."""
+    return session.scalars(
+        select(Exchange).where(Exchange.reply_to_id == inbound.id).order_by(Exchange.chain_seq)
+    ).first()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What verify found: how many records it checked and the first problem, if any."""
+
+    checked: int
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the whole chain is intact."""
+        return self.problem is None
+
+
+def _records(session: Session, batch: int = 2000) -> Iterator[Exchange]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(Exchange).where(Exchange.chain_seq > last).order_by(Exchange.chain_seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].chain_seq
+        for row in rows:
+            session.expunge(row)
+
+
+def verify(session: Session, cipher: DataCipher) -> ChainReport:
+    """Walk the chain from the start; report the first altered, inserted or deleted record."""
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    for record in _records(session):
+        where = f"record #{record.chain_seq} (id {record.id}, {record.occurred_at.isoformat()})"
+        if record.chain_seq != expected_seq:
+            missing = f"#{expected_seq}" + (
+                f"..#{record.chain_seq - 1}" if record.chain_seq - 1 > expected_seq else ""
+            )
+            return ChainReport(checked, f"record {missing} deleted: the chain jumps to {where}")
+        if record.prev_hash != prev_hash:
+            return ChainReport(checked, f"{where} does not follow the record before it (inserted or altered)")
+        try:
+            body = cipher.decrypt(record.body_enc)
+        except UndecryptableError:
+            return ChainReport(checked, f"{where} cannot be decrypted with DATA_KEYS (altered)")
+        expected = cipher.signature(record.key_id, _record_bytes(record.chain_seq, prev_hash, record, body))
+        if expected is None:
+            return ChainReport(checked, f"{where} was signed with a key no longer in DATA_KEYS")
+        if expected != record.record_hash:
+            return ChainReport(checked, f"{where} was altered (its contents do not match its hash)")
+        expected_seq, prev_hash, checked = expected_seq + 1, record.record_hash, checked + 1
+    head = session.get(ExchangeChainHead, HEAD_ID)
+    if head is None:
+        return ChainReport(checked, "the chain head row is missing")
+    if head.seq != checked or head.last_hash != prev_hash:
+        if head.seq > checked:
+            return ChainReport(
+                checked, f"records #{checked + 1}..#{head.seq} deleted from the end of the log"
+            )
+        return ChainReport(checked, "the chain head does not match the last record (altered)")
+    if (
+        checked
+        and cipher.signature(head.key_id or "", _head_bytes(head.seq, head.last_hash)) != head.head_mac
+    ):
+        return ChainReport(checked, "the chain head was altered")
+    return ChainReport(checked, None)
+
+
+def rechain(session: Session, cipher: DataCipher) -> int:
+    """Re-encrypt every body and re-sign every record under the newest key (after verify passed).
+
+    Used by key rotation; returns the number of records rewritten.
+    """
+    head = lock_head(session)
+    prev_hash, last, count = GENESIS, 0, 0
+    while True:
+        rows = session.scalars(
+            select(Exchange).where(Exchange.chain_seq > last).order_by(Exchange.chain_seq).limit(2000)
+        ).all()
+        if not rows:
+            break
+        for record in rows:
+            body = cipher.decrypt(record.body_enc)
+            record.body_enc = cipher.rotate(record.body_enc)
+            record.prev_hash = prev_hash
+            record.key_id, record.record_hash = cipher.sign(
+                _record_bytes(record.chain_seq, prev_hash, record, body)
+            )
+            prev_hash = record.record_hash
+        session.flush()
+        for record in rows:
+            session.expunge(record)
+        last, count = rows[-1].chain_seq, count + len(rows)
+    head.last_hash = prev_hash
+    head.key_id, head.head_mac = cipher.sign(_head_bytes(head.seq, prev_hash))
+    session.flush()
+    return count
