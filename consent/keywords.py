@@ -5,7 +5,8 @@ A message is a keyword only when the whole message, once normalised, is one of t
 
 Choices beyond the FCC, Twilio and CTIA lists, and why:
 - opt_out adds STOP ALL (Twilio's STOPALL typed with a space), UNSUBSCRIBE's Spanish forms
-  DESUSCRIBIR/DESUSCRIBIRME, and DETENTE/PARE (the imperative "stop" a Spanish speaker types).
+  DESUSCRIBIR/DESUSCRIBIRME, and DETENTE/PARE/PAREN (the imperatives of "stop" a Spanish
+  speaker types).
   BASTA ("enough") and PARA (also the preposition "for") are left out on purpose: alone they are
   ambiguous, so the revocation classifier answers UNCLEAR for them and the caller asks once.
   NO alone is left out: it is usually an answer to a question, not a revocation.
@@ -22,10 +23,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["KEYWORDS", "Keyword", "KeywordFamily", "match_keyword", "normalise"]
+__all__ = ["KEYWORDS", "Keyword", "KeywordFamily", "match_keyword", "match_normalised", "normalise"]
 
 
-class KeywordFamily(str, enum.Enum):
+class KeywordFamily(enum.StrEnum):
     """The three keyword families carriers and the FCC recognise."""
 
     OPT_OUT = "opt_out"
@@ -52,7 +53,7 @@ KEYWORDS: tuple[Keyword, ...] = tuple(
     _kw(_OUT, "en", "STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
     + _kw(_OUT, "en", "REVOKE", "OPTOUT", "OPT OUT", "OPT-OUT")
     + _kw(_OUT, "es", "PARAR", "CANCELAR", "ALTO", "BAJA", "DETENER", "NO MÁS")
-    + _kw(_OUT, "es", "DETENTE", "PARE", "DESUSCRIBIR", "DESUSCRIBIRME")
+    + _kw(_OUT, "es", "DETENTE", "PARE", "PAREN", "DESUSCRIBIR", "DESUSCRIBIRME")
     + _kw(_IN, "en", "START", "YES", "UNSTOP", "OPTIN", "OPT IN", "OPT-IN", "SUBSCRIBE")
     + _kw(_IN, "es", "COMENZAR", "INICIO", "INICIAR", "SÍ", "SUSCRIBIR")
     + _kw(_HELP, "en", "HELP")
@@ -60,9 +61,9 @@ KEYWORDS: tuple[Keyword, ...] = tuple(
     + _kw(_HELP, "es", "AYUDA", "INFORMACIÓN")
 )
 
-# Characters that may surround a keyword without changing it: anything that is not a letter or a
-# digit (punctuation, symbols, emoji, spaces, zero-width joiners, variation selectors).
-_EDGE = re.compile(r"^[\W_]+|[\W_]+$")
+# What is kept of a message: from its first letter or digit to its last. Anything around that
+# (punctuation, symbols, emoji, spaces, zero-width joiners, variation selectors) is dropped.
+_CORE = re.compile(r"[^\W_](?:.*[^\W_])?", re.DOTALL)
 # Inside a keyword, "opt-out", "opt_out" and "opt . out" are the same request as "opt out".
 _INNER_PUNCT = re.compile(r"[\W_]+")
 
@@ -74,9 +75,14 @@ def normalise(text: str) -> str:
     that is not a letter or digit stripped from both ends (punctuation, emoji), and inner
     whitespace collapsed to single spaces. Inner punctuation is kept ("opt-out" stays as is).
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_EDGE.sub("", folded).split())
+    if text.isascii():
+        # Most texts are plain ASCII: skip the Unicode work, which costs far more than the rest.
+        folded = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    core = _CORE.search(folded)
+    return " ".join(core.group().split()) if core else ""
 
 
 def _spaced(folded: str) -> str:
@@ -87,16 +93,23 @@ _LOOKUP: dict[str, Keyword] = {}
 for _keyword in KEYWORDS:
     _LOOKUP.setdefault(normalise(_keyword.word), _keyword)
 # NO MAS is the same keyword as NO MÁS once folded; it needs no entry of its own.
+# Longer messages cannot be a keyword with punctuation inside, so they skip the second lookup.
+_LONGEST_PUNCTUATED = 3 * max(len(form) for form in _LOOKUP)
 
 
 def match_keyword(text: str) -> Keyword | None:
-    """Return the keyword a whole message is, or None when it is anything else.
+    """Return the keyword a whole message is, or None when it is anything else."""
+    return match_normalised(normalise(text))
 
-    One dict lookup after `normalise`, plus a second one with inner punctuation read as a space
-    ("opt.out", "no-mas") so that only odd spellings pay for it.
+
+def match_normalised(folded: str) -> Keyword | None:
+    """Return the keyword for a message already passed through `normalise`, or None.
+
+    One dict lookup, plus a second one with inner punctuation read as a space ("opt.out",
+    "no-mas") that only odd spellings pay for. Callers that need the folded text anyway
+    (the revocation classifier) use this to fold a message once.
     """
-    folded = normalise(text)
     found = _LOOKUP.get(folded)
-    if found is None and folded and not folded.replace(" ", "").isalnum():
+    if found is None and len(folded) <= _LONGEST_PUNCTUATED and not folded.replace(" ", "").isalnum():
         found = _LOOKUP.get(_spaced(folded))
     return found

@@ -103,6 +103,7 @@ class ConsentChannel(enum.StrEnum):
     SMS = "sms"  # an SMS opt-in/out recorded elsewhere and imported
     SMS_KEYWORD = "sms_keyword"
     SMS_PLAIN_LANGUAGE = "sms_plain_language"
+    SMS_CASE_DIGITS = "sms_case_digits"  # verified by texting the last 4 digits of a case number
     TWILIO_OPT_OUT_TYPE = "twilio_opt_out_type"
     DELIVERY_ERROR_21610 = "delivery_error_21610"
 
