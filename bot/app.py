@@ -10,8 +10,10 @@ from typing import Any
 
 import redis
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import extensions
+from bot.replies import Replies, load_templates
 from bot.settings import load_settings
 from storage.crypto import DataCipher
 from storage.database import Database
@@ -43,8 +45,27 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    app.extensions["replies"] = Replies(
+        {
+            "program": settings.PROGRAM_NAME,
+            "agency_phone": settings.AGENCY_PHONE,
+            "agency_url": settings.AGENCY_URL,
+        },
+        load_templates(),
+    )
+    if settings.TRUSTED_PROXIES:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=settings.TRUSTED_PROXIES,
+            x_proto=settings.TRUSTED_PROXIES,
+            x_host=settings.TRUSTED_PROXIES,
+        )
+
+    # The edges are imported here, not at the top: they sit above bot/ and import it themselves.
     from bot import cli, health
+    from webhooks import sms
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(sms.blueprint)
     cli.register(app)
     return app

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot import demo
 from bot.extensions import cipher, database, settings
-from storage import schema
+from bot.simulate import simulate_command
+from storage import exchange_log, rotation, schema
 from storage.appointment_import import import_appointments
 from storage.bulk import ImportSummary
 from storage.case_import import import_cases
@@ -125,6 +126,31 @@ def seed_demo_command(refresh: bool) -> None:
     click.echo(demo.describe())
 
 
+@click.command("verify-log")
+@with_appcontext
+def verify_log_command() -> None:
+    """Check the exchange log's hash chain; name the first altered, inserted or deleted record."""
+    with database().session() as session:
+        report = exchange_log.verify(session, cipher())
+    if not report.ok:
+        raise click.ClickException(
+            f"exchange log is NOT intact: {report.problem} ({report.checked} records good before it)"
+        )
+    click.echo(f"exchange log intact: {report.checked} records, chain verified")
+
+
+@click.command("rotate-keys")
+@with_appcontext
+def rotate_keys_command() -> None:
+    """Re-encrypt stored phone numbers and messages with the newest DATA_KEYS key (verifies first)."""
+    with database().transaction() as session:
+        report = exchange_log.verify(session, cipher())
+        if not report.ok:
+            raise click.ClickException(f"refusing to rotate: exchange log is not intact: {report.problem}")
+        counts = rotation.rotate_all(session, cipher())
+    click.echo("re-encrypted with the newest key: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
 @click.command("generate-key")
 def generate_key_command() -> None:
     """Print a new key for DATA_KEYS (put it first; keep older keys after it)."""
@@ -138,6 +164,9 @@ COMMANDS = (
     import_consent_command,
     import_appointments_command,
     seed_demo_command,
+    verify_log_command,
+    rotate_keys_command,
+    simulate_command,
     generate_key_command,
 )
 

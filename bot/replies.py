@@ -73,7 +73,9 @@ def load_templates(folder: Path = TEMPLATES) -> dict[tuple[str, str], Template]:
 class Replies:
     """Renders templates with the program's settings and the declared fields."""
 
-    def __init__(self, settings_fields: Mapping[str, str], templates: dict[tuple[str, str], Template]) -> None:
+    def __init__(
+        self, settings_fields: Mapping[str, str], templates: dict[tuple[str, str], Template]
+    ) -> None:
         self._settings_fields = dict(settings_fields)
         self._templates = templates
 

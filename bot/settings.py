@@ -36,6 +36,7 @@ NAMES = (
     "BOT_ENV",
     "SEND_RATE",
     "QUIET_HOURS",
+    "TRUSTED_PROXIES",
 )
 SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_KEYS", "DATABASE_URL")
 # Placeholders fit for a laptop; production must name the agency's real contact (CTIA audits HELP).
@@ -49,6 +50,7 @@ DEFAULTS: dict[str, str] = {
     "SEND_RATE": "100",
     "QUIET_HOURS": "21:00-08:00",
     "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+    "TRUSTED_PROXIES": "0",
 }
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -77,6 +79,7 @@ class Settings:
     BOT_ENV: str
     SEND_RATE: float
     QUIET_HOURS: tuple[time, time]
+    TRUSTED_PROXIES: int
 
     @property
     def production(self) -> bool:
@@ -171,6 +174,12 @@ def load_settings(
         raw["PUBLIC_BASE_URL"] = str(raw["PUBLIC_BASE_URL"]).rstrip("/")
         if not re.match(r"^https?://[^/\s]+", raw["PUBLIC_BASE_URL"]):
             raise ConfigError("PUBLIC_BASE_URL must start with https:// (or http://) and a host name")
+    try:
+        proxies = int(raw["TRUSTED_PROXIES"])
+    except (TypeError, ValueError):
+        proxies = -1
+    if not 0 <= proxies <= 5:
+        raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front of the app (0 to 5)")
     values = {name: raw.get(name) or None for name in NAMES}
-    values.update(SEND_RATE=send_rate, QUIET_HOURS=quiet_hours)
+    values.update(SEND_RATE=send_rate, QUIET_HOURS=quiet_hours, TRUSTED_PROXIES=proxies)
     return Settings(**values)

@@ -1,0 +1,99 @@
+"""POST /webhooks/sms: an inbound text from Twilio, answered in TwiML."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
+
+from bot.conversation import InboundText, Reply, handle_inbound
+from bot.extensions import cipher, database, settings
+from webhooks.twilio_request import WebhookRejected, check_signature, parse_form, public_url
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("webhooks_sms", __name__)
+
+MAX_BODY = 1600  # Twilio's own limit for one message
+MESSAGE_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+ALLOWED_CONTROLS = frozenset("\n\r\t")
+# Two deliveries of one MessageSid racing, or two first texts from one new number: the loser's
+# transaction fails on a unique key and is run again, and then finds the winner's work.
+ATTEMPTS = 3
+
+
+def inbound_from(params: MultiDict[str, str]) -> InboundText:
+    """Check the fields we rely on; raise WebhookRejected(400) naming the first bad one."""
+    for name in ("MessageSid", "From", "Body"):
+        if name not in params:
+            raise WebhookRejected(400, f"missing {name}")
+    sid, sender, body = params["MessageSid"], params["From"], params["Body"]
+    if not MESSAGE_SID.match(sid):
+        raise WebhookRejected(400, "MessageSid is not a Twilio message SID")
+    if not E164.match(sender):
+        raise WebhookRejected(400, "From is not an E.164 phone number")
+    if len(body) > MAX_BODY:
+        raise WebhookRejected(400, f"Body is longer than {MAX_BODY} characters")
+    if any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in body):
+        raise WebhookRejected(400, "Body contains control characters")
+    return InboundText(sid, sender, body, params.get("OptOutType") or None)
+
+
+def twiml(reply: Reply) -> Response:
+    """The TwiML answer: one <Message>, or an empty <Response/> when nothing may be sent."""
+    response = MessagingResponse()
+    if reply.text is not None:
+        response.message(reply.text)
+    return Response(str(response), status=200, mimetype="text/xml")
+
+
+def _handle(inbound: InboundText) -> Reply:
+    replies = current_app.extensions["replies"]
+    for attempt in range(1, ATTEMPTS + 1):
+        session = database().session()
+        try:
+            with session.begin():
+                return handle_inbound(session, cipher(), replies, inbound)
+        except IntegrityError:
+            if attempt == ATTEMPTS:
+                raise
+        finally:
+            session.close()
+    raise AssertionError("unreachable")
+
+
+@blueprint.post("/webhooks/sms")
+def receive_sms() -> Response:
+    """Verify, decide, record and answer one inbound text."""
+    started = time.perf_counter()
+    try:
+        params = parse_form(request)
+        config = settings()
+        check_signature(
+            request, params, config.TWILIO_AUTH_TOKEN, public_url(request, config.PUBLIC_BASE_URL)
+        )
+        inbound = inbound_from(params)
+    except WebhookRejected as exc:
+        log.warning("sms webhook rejected (%s): %s", exc.status, exc)
+        return Response(f"{exc}\n", status=exc.status, mimetype="text/plain")
+    try:
+        reply = _handle(inbound)
+    except OperationalError as exc:
+        log.error("sms webhook: database unavailable (%s)", type(exc).__name__)
+        return Response(
+            "temporarily unavailable\n", status=503, mimetype="text/plain", headers={"Retry-After": "5"}
+        )
+    log.info(
+        "sms handled: intent=%s template=%s duplicate=%s in %.1f ms",
+        reply.intent,
+        reply.template_id,
+        reply.duplicate,
+        (time.perf_counter() - started) * 1000,
+    )
+    return twiml(reply)
