@@ -1,0 +1,44 @@
+"""The layers of DESIGN.md hold: a package imports only from packages below it, so there are no cycles."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+# Lower number = lower layer. Packages on one level may not import each other either.
+LAYERS = {"storage": 0, "consent": 1, "intents": 1, "bot": 2, "webhooks": 3, "dashboard": 3}
+# The app factory registers the edges' blueprints from inside create_app (Flask's tutorial pattern).
+ALLOWED = {("bot/app.py", "webhooks"), ("bot/app.py", "dashboard")}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Top-level packages this module imports (anywhere in it, functions included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found & set(LAYERS)
+
+
+def test_no_package_imports_one_above_or_beside_it() -> None:
+    violations = []
+    checked = 0
+    for package, level in LAYERS.items():
+        for path in sorted((ROOT / package).rglob("*.py")) if (ROOT / package).is_dir() else []:
+            checked += 1
+            relative = path.relative_to(ROOT).as_posix()
+            for target in imports_of(path) - {package}:
+                if LAYERS[target] >= level and (relative, target) not in ALLOWED:
+                    violations.append(f"{relative} imports {target}")
+    assert checked > 20
+    assert violations == []
+
+
+def test_the_checker_sees_function_level_imports(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from webhooks import sms\n    import bot.app\n")
+    assert imports_of(module) == {"webhooks", "bot"}
