@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.progress import NoProgress, Progress
@@ -81,16 +81,40 @@ def upsert_rows(
                 to_update.append({"id": row.id, **values})
             else:
                 counts.unchanged += 1
-    to_insert = [{**dict(zip(key, k, strict=True)), **desired[k]} for k in keys if k not in ids]
-    for chunk in chunked(to_insert):
-        stmt = insert(model).returning(model.id, *key_columns, sort_by_parameter_order=True)
-        for row in session.execute(stmt, list(chunk)):
-            ids[tuple(row[1:])] = row.id
-        progress.advance(len(chunk))
+    new_keys = [k for k in keys if k not in ids]
+    ids.update(
+        insert_rows(session, model, key, [{**dict(zip(key, k, strict=True)), **desired[k]} for k in new_keys])
+    )
+    progress.advance(len(new_keys))
     for chunk in chunked(to_update):
         session.execute(update(model), list(chunk))
         progress.advance(len(chunk))
     progress.advance(counts.unchanged)
-    counts.created = len(to_insert)
+    counts.created = len(new_keys)
     counts.updated = len(to_update)
     return ids, counts
+
+
+def insert_rows(
+    session: Session, model: Any, key: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> dict[tuple[Any, ...], int]:
+    """Insert rows (all with the same columns) and return their ids by natural key.
+
+    A plain executemany, then the ids read back by key: INSERT .. RETURNING of 1,000 rows makes one
+    huge statement that the PostgreSQL driver re-parses on every batch (3x slower, bench/import_cases.py).
+    """
+    if not rows:
+        return {}
+    table = model.__table__
+    for chunk in chunked(rows):
+        session.execute(table.insert(), list(chunk))
+    key_columns = [getattr(model, name) for name in key]
+    wanted = {tuple(row[name] for name in key) for row in rows}
+    ids: dict[tuple[Any, ...], int] = {}
+    first_values = sorted({k[0] for k in wanted})
+    for chunk in chunked(first_values):
+        for row in session.execute(select(model.id, *key_columns).where(key_columns[0].in_(chunk))):
+            found = tuple(row[1:])
+            if found in wanted:
+                ids[found] = row.id
+    return ids

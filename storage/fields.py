@@ -20,6 +20,7 @@ US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
 E = TypeVar("E", bound=StrEnum)
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PHONE_CHARACTERS = re.compile(r"^[0-9+()\-. ]+$")
+_NON_DIGITS = re.compile(r"[^0-9]")
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
 
@@ -32,7 +33,6 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:37] + "...")
 
 
-@lru_cache(maxsize=65536)
 def parse_phone(raw: str) -> str:
     """Return the US phone number in E.164 form ("+19195550101")."""
     text = raw.strip()
@@ -41,13 +41,30 @@ def parse_phone(raw: str) -> str:
     # phonenumbers forgives letters and extensions; an export with them is wrong, so say so.
     if not _PHONE_CHARACTERS.match(text):
         raise FieldError("is not a phone number (only digits, spaces, +, -, ., ( and ) are allowed)")
+    # One number is written many ways in one file ("(919) 555-0101", "+1 919.555.0101"); parse each
+    # number once by caching on one spelling of it. With region US, 10 digits and 1+10 digits mean +1.
+    digits = _NON_DIGITS.sub("", text)
+    if text.startswith("+"):
+        key = "+" + digits
+    elif len(digits) == 10:
+        key = "+1" + digits
+    elif len(digits) == 11 and digits.startswith("1"):
+        key = "+" + digits
+    else:
+        key = digits
+    return _e164(key)
+
+
+@lru_cache(maxsize=262144)
+def _e164(compact: str) -> str:
     try:
-        number = phonenumbers.parse(text, "US")
+        number = phonenumbers.parse(compact, "US")
     except phonenumbers.NumberParseException:
         raise FieldError("is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    region = phonenumbers.region_code_for_number(number)
+    if not phonenumbers.is_valid_number_for_region(number, region):
         raise FieldError("is not a valid phone number")
-    if phonenumbers.region_code_for_number(number) not in US_REGIONS:
+    if region not in US_REGIONS:
         raise FieldError("is not a US phone number (the short code reaches only US numbers)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

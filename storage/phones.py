@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.bulk import Counts, chunked
+from storage.bulk import Counts, chunked, insert_rows
 from storage.crypto import DataCipher
 from storage.models import PhoneNumber
 from storage.progress import NoProgress, Progress
@@ -65,16 +65,12 @@ def save_phones(
         for number in numbers
         if number not in ids
     ]
-    new_numbers = {
+    by_new_hash = {
         row["lookup_hash"]: number for row, number in zip(new, _missing(numbers, ids), strict=True)
     }
-    for chunk in chunked(new):
-        stmt = insert(PhoneNumber).returning(
-            PhoneNumber.id, PhoneNumber.lookup_hash, sort_by_parameter_order=True
-        )
-        for row in session.execute(stmt, list(chunk)):
-            ids[new_numbers[row.lookup_hash]] = row.id
-        progress.advance(len(chunk))
+    inserted = insert_rows(session, PhoneNumber, ("lookup_hash",), new)
+    ids.update({by_new_hash[digest]: phone_id for (digest,), phone_id in inserted.items()})
+    progress.advance(len(new))
     for chunk in chunked(moves):
         session.execute(update(PhoneNumber), list(chunk))
         progress.advance(len(chunk))
