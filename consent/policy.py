@@ -86,29 +86,36 @@ def decide(
         if state.status is ConsentStatus.OPTED_IN:
             keyword = None  # a plain "yes" from someone already opted in is an answer, not an opt-in
     if keyword is not None:
+        # STOP, HELP and START are what carriers tell everyone to text: they say nothing about the
+        # sender's language, so only a Spanish word (PARAR, AYUDA) chooses the reply's language.
+        language = "es" if keyword.language == "es" else None
         if keyword.family is KeywordFamily.OPT_OUT:
             action = (
                 Action.QUIET_OPT_OUT if state.status is ConsentStatus.OPTED_OUT else Action.CONFIRM_OPT_OUT
             )
-            return Decision(
-                action, "stop_keyword", ConsentKind.OPT_OUT, ConsentChannel.SMS_KEYWORD, keyword.language
-            )
+            return Decision(action, "stop_keyword", ConsentKind.OPT_OUT, ConsentChannel.SMS_KEYWORD, language)
         if keyword.family is KeywordFamily.OPT_IN:
             return Decision(
                 Action.CONFIRM_OPT_IN,
                 "start_keyword",
                 ConsentKind.OPT_IN,
                 ConsentChannel.SMS_KEYWORD,
-                keyword.language,
+                language,
             )
-        return Decision(
-            Action.HELP, "help_keyword", ConsentKind.HELP, ConsentChannel.SMS_KEYWORD, keyword.language
-        )
-
-    if state.status is ConsentStatus.OPTED_OUT:
-        return Decision(Action.SILENCE, "while_opted_out")
+        return Decision(Action.HELP, "help_keyword", ConsentKind.HELP, ConsentChannel.SMS_KEYWORD, language)
 
     revocation = classify_revocation(text)
+    if state.status is ConsentStatus.OPTED_OUT:
+        if revocation.verdict is Verdict.REVOKE:
+            # Already out: no second confirmation, but the request is evidence worth keeping.
+            return Decision(
+                Action.QUIET_OPT_OUT,
+                "plain_language_revocation",
+                ConsentKind.OPT_OUT,
+                ConsentChannel.SMS_PLAIN_LANGUAGE,
+                revocation.language,
+            )
+        return Decision(Action.SILENCE, "while_opted_out")
     if revocation.verdict is Verdict.REVOKE:
         return Decision(
             Action.CONFIRM_OPT_OUT,

@@ -118,9 +118,7 @@ def _ends_with_question_mark(text: str) -> bool:
     return False
 
 
-def _clauses(
-    text: str, folded: str
-) -> tuple[list[tuple[str, bool, frozenset[str]]], str | None]:
+def _clauses(text: str, folded: str) -> tuple[list[tuple[str, bool, frozenset[str]]], str | None]:
     """Split into clauses of canonical tokens, and tell the language the words suggest.
 
     Each clause comes with whether a "?" follows it or a "¿" precedes it, and its set of tokens.
@@ -151,40 +149,166 @@ def _clauses(
 
 _OBJ = r"(?:txt|alert)"
 _STOP = _alt(
-    "stop", "stp", "quit", "cease", "halt", "end", "cancel", "discontinue", "pause", "parar",
-    "paren", "pare", "detener", "detengan", "detenga", "cancelar", "cancelen", "cancele",
-    "cancela", "terminar", "terminen", "suspender", "suspendan", "basta de", "basta con",
-    "enough with", "enough of", "no more", "not any more", "no mas", "ningun", "ninguno",
+    "stop",
+    "stp",
+    "quit",
+    "cease",
+    "halt",
+    "end",
+    "cancel",
+    "discontinue",
+    "pause",
+    "parar",
+    "paren",
+    "pare",
+    "detener",
+    "detengan",
+    "detenga",
+    "cancelar",
+    "cancelen",
+    "cancele",
+    "cancela",
+    "terminar",
+    "terminen",
+    "suspender",
+    "suspendan",
+    "basta de",
+    "basta con",
+    "enough with",
+    "enough of",
+    "no more",
+    "not any more",
+    "no mas",
+    "ningun",
+    "ninguno",
 )
 _DET = _alt(
-    "the", "these", "this", "those", "that", "your", "all", "any", "all these", "all the",
-    "all your", "any more", "more", "los", "las", "estos", "estas", "esos", "sus", "tus", "el",
-    "la", "todos los", "mas", "de", "of", "stupid", "annoying", "damn", "dam", "automated",
-    "fucking", "freaking",
+    "the",
+    "these",
+    "this",
+    "those",
+    "that",
+    "your",
+    "all",
+    "any",
+    "all these",
+    "all the",
+    "all your",
+    "any more",
+    "more",
+    "los",
+    "las",
+    "estos",
+    "estas",
+    "esos",
+    "sus",
+    "tus",
+    "el",
+    "la",
+    "todos los",
+    "mas",
+    "de",
+    "of",
+    "stupid",
+    "annoying",
+    "damn",
+    "dam",
+    "automated",
+    "fucking",
+    "freaking",
 )
 _PRON = _alt(
-    "me", "us", "my phone", "my cel", "my cell", "my number", "this number", "this phone",
-    "this #", "my #",
+    "me",
+    "us",
+    "my phone",
+    "my cel",
+    "my cell",
+    "my number",
+    "this number",
+    "this phone",
+    "this #",
+    "my #",
 )
 _SEND_EN = _alt(
-    "sending", "contacting", "calling", "emailing", "bothering", "harassing", "harrassing",
-    "spamming", "bugging",
+    "sending",
+    "contacting",
+    "calling",
+    "emailing",
+    "bothering",
+    "harassing",
+    "harrassing",
+    "spamming",
+    "bugging",
 )
 _RECEIVE_EN = _alt("sending", "getting", "receiving", "giving")
 _SEND_ES = _alt(
-    "manden", "mande", "mandes", "envien", "envie", "envies", "escriban", "escriba", "escribas",
-    "contacten", "contacte", "texteen", "textee", "llamen", "llame", "molesten", "moleste",
+    "manden",
+    "mande",
+    "mandes",
+    "envien",
+    "envie",
+    "envies",
+    "escriban",
+    "escriba",
+    "escribas",
+    "contacten",
+    "contacte",
+    "texteen",
+    "textee",
+    "llamen",
+    "llame",
+    "molesten",
+    "moleste",
 )
 _SEND_ES_INF = _alt(
-    "enviar", "mandar", "escribir", "textear", "contactar", "molestar", "llamar", "enviarme",
-    "mandarme", "escribirme", "textearme", "contactarme", "molestarme", "llamarme", "recibir",
+    "enviar",
+    "mandar",
+    "escribir",
+    "textear",
+    "contactar",
+    "molestar",
+    "llamar",
+    "enviarme",
+    "mandarme",
+    "escribirme",
+    "textearme",
+    "contactarme",
+    "molestarme",
+    "llamarme",
+    "recibir",
 )
 # Things one stops sending that are not texts: paper mail and money.
 _PAPER = _alt(
-    "letters", "letter", "mail", "papers", "paper", "bills", "bill", "statements", "statement",
-    "checks", "check", "paychecks", "payments", "payment", "money", "support", "cards", "card",
-    "cartas", "carta", "correo", "papeles", "pagos", "pago", "dinero", "cheque", "cheques",
-    "facturas", "factura", "documentos",
+    "letters",
+    "letter",
+    "mail",
+    "papers",
+    "paper",
+    "bills",
+    "bill",
+    "statements",
+    "statement",
+    "checks",
+    "check",
+    "paychecks",
+    "payments",
+    "payment",
+    "money",
+    "support",
+    "cards",
+    "card",
+    "cartas",
+    "carta",
+    "correo",
+    "papeles",
+    "pagos",
+    "pago",
+    "dinero",
+    "cheque",
+    "cheques",
+    "facturas",
+    "factura",
+    "documentos",
 )
 _END = r"(?=$| please| por favor| now| ahora| already| ya| thanks| thank| gracias| thx| ty| asap)"
 _LIST = _alt("list", "lists", "txt", "alert", "system", "database", "program", "service")
@@ -192,18 +316,58 @@ _LIST_ES = _alt("lista", "listas", "txt", "alert", "sistema", "servicio", "progr
 _DET_ES = _alt("la", "las", "los", "su", "sus", "esta", "estas", "este", "estos", "tu", "el")
 _PHONE_ES = _alt("mi numero", "este numero", "mi telefono", "mi cel", "mi celular", "mi #")
 _UNSUB_PHRASES = (
-    "unsubscribe", "unsubcribe", "unsuscribe", "unsub", "desuscribir", "desuscribirme",
-    "desuscribanme", "desinscribir", "desinscribirme", "desinscribanme", "opt out", "optout",
-    "opt me out", "opt us out", "cancelar mi suscripcion", "cancelar la suscripcion",
+    "unsubscribe",
+    "unsubcribe",
+    "unsuscribe",
+    "unsub",
+    "desuscribir",
+    "desuscribirme",
+    "desuscribanme",
+    "desinscribir",
+    "desinscribirme",
+    "desinscribanme",
+    "opt out",
+    "optout",
+    "opt me out",
+    "opt us out",
+    "cancelar mi suscripcion",
+    "cancelar la suscripcion",
 )
 _UNSUB = _alt(*_UNSUB_PHRASES)
 _OPT_OUT_WORDS = _alt(
-    "no more", *(normalise(k.word) for k in KEYWORDS if k.family is KeywordFamily.OPT_OUT),
+    "no more",
+    *(normalise(k.word) for k in KEYWORDS if k.family is KeywordFamily.OPT_OUT),
 )
 _FILLER = _alt(
-    "please", "now", "already", "just", "ok", "okay", "k", "thanks", "thank", "you", "ty", "thx",
-    "asap", "immediately", "right", "away", "omg", "god", "dude", "seriously", "again",
-    "por", "favor", "gracias", "ya", "ahora", "mismo", "ahorita", "oye",
+    "please",
+    "now",
+    "already",
+    "just",
+    "ok",
+    "okay",
+    "k",
+    "thanks",
+    "thank",
+    "you",
+    "ty",
+    "thx",
+    "asap",
+    "immediately",
+    "right",
+    "away",
+    "omg",
+    "god",
+    "dude",
+    "seriously",
+    "again",
+    "por",
+    "favor",
+    "gracias",
+    "ya",
+    "ahora",
+    "mismo",
+    "ahorita",
+    "oye",
 )
 # A keyword followed straight by a subject ("stop i already paid") is a sentence of its own.
 _SUBJECT = _alt("i", "im", "ive", "id", "ill", "we", "yo", "ya", "you")
@@ -362,13 +526,17 @@ _WANTS_TEXTS = _rule(
     r"|\b(?:pueden|puede|podrian|podria) (?:mandar|enviar)(?:me)?\b",
 )
 _REQUEST = re.compile(
-    _sq(r"^(?:please )?(?:can|could|would|will|cn) (?:you|u)\b|^how about\b"
-        r"|^(?:pueden|puede|podrian|podria)\b")
+    _sq(
+        r"^(?:please )?(?:can|could|would|will|cn) (?:you|u)\b|^how about\b"
+        r"|^(?:pueden|puede|podrian|podria)\b"
+    )
 )
 _QUESTION_WORD = re.compile(
-    _sq(r"^(?:when|how|can|could|what|why|where|is|does|did|do(?! not)|will|would|should|who"
+    _sq(
+        r"^(?:when|how|can|could|what|why|where|is|does|did|do(?! not)|will|would|should|who"
         r"|which|are|am|cuando|como|que|puedo|puede|pueden|por que|porque|donde|cual|cuanto"
-        r"|cuanta|hay)\b")
+        r"|cuanta|hay)\b"
+    )
 )
 # Support-order vocabulary, as whole tokens or as stems ("pay" covers paying, payment, payments).
 _SUPPORT_WORDS = _words(
@@ -378,27 +546,27 @@ _SUPPORT_WORDS = _words(
     " due orden caso trabajo embargo sueldo cheque corte audiencia cita deuda debo cuota hijo"
     " hija cumple tribunal juez cuenta banco carta cartas direccion tarjeta"
 )
-_SUPPORT_STEMS = tuple(
-    _words("pay pag garnish withhold wage licen modif manutencion retencion descuento")
-)
+_SUPPORT_STEMS = tuple(_words("pay pag garnish withhold wage licen modif manutencion retencion descuento"))
 
 
 def _about_support(tokens: frozenset[str]) -> bool:
-    return not _SUPPORT_WORDS.isdisjoint(tokens) or any(
-        token.startswith(_SUPPORT_STEMS) for token in tokens
-    )
+    return not _SUPPORT_WORDS.isdisjoint(tokens) or any(token.startswith(_SUPPORT_STEMS) for token in tokens)
 
 
 _ANNOYED = re.compile(
-    _sq(r"\bspam\w*|\bleave me alone\b|\bdejenme en paz\b|\bno quiero (?:nada|esto)\b"
+    _sq(
+        r"\bspam\w*|\bleave me alone\b|\bdejenme en paz\b|\bno quiero (?:nada|esto)\b"
         r"|\b(?:dont|do not) want (?:this|that|it)$|\b(?:keep|still|always) (?:txt|sending)\b"
         r"|\bannoying\b|\bnot interested\b|\bno (?:estoy|estamos) interesad[oa]s?\b"
-        r"|\bno me interesa\b")
+        r"|\bno me interesa\b"
+    )
 )
 _STOP_WORD = re.compile(
-    _sq(r"\b(?:stop|quit|cancel|cease|halt|enough|unsubscribe|parar|paren|pare|cancelar|cancela"
+    _sq(
+        r"\b(?:stop|quit|cancel|cease|halt|enough|unsubscribe|parar|paren|pare|cancelar|cancela"
         r"|basta|detener|dejo de|dejar de|salgo|salir|salirme|baja|opt out)\b|^(?:end|para)\b"
-        r"|\bend (?:this|it|that|all|everything)$")
+        r"|\bend (?:this|it|that|all|everything)$"
+    )
 )
 
 
@@ -426,9 +594,9 @@ def classify_revocation(text: str) -> Revocation:
         # "stop texting me?!" is still an order; a question mark only turns a bare keyword
         # ("ok cancel?") into a question. A question word does ("how do i stop these texts"),
         # unless it opens a polite request ("can you stop texting me").
-        is_question = (
-            _QUESTION_WORD.search(clause) is not None and _REQUEST.search(clause) is None
-        ) or (rule == "keyword_clause" and question_mark)
+        is_question = (_QUESTION_WORD.search(clause) is not None and _REQUEST.search(clause) is None) or (
+            rule == "keyword_clause" and question_mark
+        )
         if is_question:
             questioned = questioned or rule
         else:

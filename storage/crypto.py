@@ -109,6 +109,10 @@ class DataCipher:
         key_id = self._newest_signing_id
         return key_id, hmac.new(self._signing_keys[key_id], data, hashlib.sha256).hexdigest()
 
+    def has_signing_key(self, key_id: str | None) -> bool:
+        """True when DATA_KEYS still holds the key named key_id."""
+        return key_id in self._signing_keys
+
     def signature(self, key_id: str, data: bytes) -> str | None:
         """HMAC-SHA256 of data under the key named key_id, or None if DATA_KEYS no longer holds it."""
         key = self._signing_keys.get(key_id)

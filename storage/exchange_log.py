@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,6 +72,8 @@ def lock_head(session: Session) -> ExchangeChainHead:
 
 def append(session: Session, cipher: DataCipher, entry: NewExchange) -> Exchange:
     """Add one message to the log in the caller's transaction (flushed, so it has an id)."""
+    # Sign exactly what is stored: the column keeps UTC.
+    entry = replace(entry, occurred_at=entry.occurred_at.astimezone(UTC))
     head = lock_head(session)
     seq = head.seq + 1
     key_id, record_hash = cipher.sign(_record_bytes(seq, head.last_hash, entry, entry.body))
@@ -128,7 +130,7 @@ class ChainReport:
 
 
 def _records(session: Session, batch: int = 2000) -> Iterator[Exchange]:
-    last = 0
+    last = -(2**31)  # from the very first row, even a forged one numbered below 1 (int32 column)
     while True:
         rows = session.scalars(
             select(Exchange).where(Exchange.chain_seq > last).order_by(Exchange.chain_seq).limit(batch)
@@ -145,39 +147,55 @@ def verify(session: Session, cipher: DataCipher) -> ChainReport:
     """Walk the chain from the start; report the first altered, inserted or deleted record."""
     expected_seq, prev_hash, checked = 1, GENESIS, 0
     for record in _records(session):
-        where = f"record #{record.chain_seq} (id {record.id}, {record.occurred_at.isoformat()})"
-        if record.chain_seq != expected_seq:
-            missing = f"#{expected_seq}" + (
-                f"..#{record.chain_seq - 1}" if record.chain_seq - 1 > expected_seq else ""
-            )
-            return ChainReport(checked, f"record {missing} deleted: the chain jumps to {where}")
-        if record.prev_hash != prev_hash:
-            return ChainReport(checked, f"{where} does not follow the record before it (inserted or altered)")
-        try:
-            body = cipher.decrypt(record.body_enc)
-        except UndecryptableError:
-            return ChainReport(checked, f"{where} cannot be decrypted with DATA_KEYS (altered)")
-        expected = cipher.signature(record.key_id, _record_bytes(record.chain_seq, prev_hash, record, body))
-        if expected is None:
-            return ChainReport(checked, f"{where} was signed with a key no longer in DATA_KEYS")
-        if expected != record.record_hash:
-            return ChainReport(checked, f"{where} was altered (its contents do not match its hash)")
+        problem = _record_problem(cipher, record, expected_seq, prev_hash)
+        if problem is not None:
+            return ChainReport(checked, problem)
         expected_seq, prev_hash, checked = expected_seq + 1, record.record_hash, checked + 1
+    return ChainReport(checked, _head_problem(session, cipher, checked, prev_hash))
+
+
+def _record_problem(cipher: DataCipher, record: Exchange, expected_seq: int, prev_hash: str) -> str | None:
+    where = f"record #{record.chain_seq} (id {record.id}, {record.occurred_at.isoformat()})"
+    if record.chain_seq < expected_seq:
+        return f"{where} was inserted: its sequence number is out of place"
+    if record.chain_seq > expected_seq:
+        last_missing = record.chain_seq - 1
+        missing = (
+            f"record #{expected_seq}"
+            if last_missing == expected_seq
+            else f"records #{expected_seq}..#{last_missing}"
+        )
+        return f"{missing} deleted: the chain jumps to {where}"
+    if record.prev_hash != prev_hash:
+        return f"{where} does not follow the record before it (inserted or altered)"
+    if not cipher.has_signing_key(record.key_id):
+        return f"{where} was signed with a key no longer in DATA_KEYS (put the old key back to check it)"
+    try:
+        body = cipher.decrypt(record.body_enc)
+    except UndecryptableError:
+        return f"{where} cannot be decrypted with DATA_KEYS (altered)"
+    if (
+        cipher.signature(record.key_id, _record_bytes(record.chain_seq, prev_hash, record, body))
+        != record.record_hash
+    ):
+        return f"{where} was altered (its contents do not match its hash)"
+    return None
+
+
+def _head_problem(session: Session, cipher: DataCipher, checked: int, last_hash: str) -> str | None:
     head = session.get(ExchangeChainHead, HEAD_ID)
     if head is None:
-        return ChainReport(checked, "the chain head row is missing")
-    if head.seq != checked or head.last_hash != prev_hash:
-        if head.seq > checked:
-            return ChainReport(
-                checked, f"records #{checked + 1}..#{head.seq} deleted from the end of the log"
-            )
-        return ChainReport(checked, "the chain head does not match the last record (altered)")
-    if (
-        checked
-        and cipher.signature(head.key_id or "", _head_bytes(head.seq, head.last_hash)) != head.head_mac
-    ):
-        return ChainReport(checked, "the chain head was altered")
-    return ChainReport(checked, None)
+        return "the chain head row is missing"
+    if head.seq > checked:
+        gone = f"record #{head.seq}" if head.seq == checked + 1 else f"records #{checked + 1}..#{head.seq}"
+        return f"{gone} deleted from the end of the log"
+    if head.seq != checked or head.last_hash != last_hash:
+        return "the chain head does not match the last record (altered)"
+    if checked:
+        seal = cipher.signature(head.key_id or "", _head_bytes(head.seq, head.last_hash))
+        if seal is None or seal != head.head_mac:
+            return "the chain head was altered (its seal does not match)"
+    return None
 
 
 def rechain(session: Session, cipher: DataCipher) -> int:

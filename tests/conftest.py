@@ -103,6 +103,11 @@ def _empty_tables(url: str) -> None:
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - table names from metadata
+        # Put back the one row the migration creates, as a fresh database has it.
+        connection.execute(
+            text("INSERT INTO exchange_chain_head (id, seq, last_hash) VALUES (1, 0, :genesis)"),
+            {"genesis": "0" * 64},
+        )
     database.dispose()
 
 

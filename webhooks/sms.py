@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("webhooks_sms", __name__)
 
 MAX_BODY = 1600  # Twilio's own limit for one message
-MESSAGE_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
-E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")  # used with fullmatch: "$" allows a newline
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 ALLOWED_CONTROLS = frozenset("\n\r\t")
 # Two deliveries of one MessageSid racing, or two first texts from one new number: the loser's
 # transaction fails on a unique key and is run again, and then finds the winner's work.
@@ -34,9 +34,9 @@ def inbound_from(params: MultiDict[str, str]) -> InboundText:
         if name not in params:
             raise WebhookRejected(400, f"missing {name}")
     sid, sender, body = params["MessageSid"], params["From"], params["Body"]
-    if not MESSAGE_SID.match(sid):
+    if not MESSAGE_SID.fullmatch(sid):
         raise WebhookRejected(400, "MessageSid is not a Twilio message SID")
-    if not E164.match(sender):
+    if not E164.fullmatch(sender):
         raise WebhookRejected(400, "From is not an E.164 phone number")
     if len(body) > MAX_BODY:
         raise WebhookRejected(400, f"Body is longer than {MAX_BODY} characters")

@@ -13,20 +13,35 @@ OPT_OUT, OPT_IN, HELP = KeywordFamily.OPT_OUT, KeywordFamily.OPT_IN, KeywordFami
 # The words the FCC, Twilio, CTIA and the brief require; the module may add more, never fewer.
 REQUIRED = {
     OPT_OUT: {
-        "STOP": "en", "STOPALL": "en", "UNSUBSCRIBE": "en", "CANCEL": "en", "END": "en",
-        "QUIT": "en", "REVOKE": "en", "OPTOUT": "en", "OPT OUT": "en", "OPT-OUT": "en",
-        "PARAR": "es", "CANCELAR": "es", "ALTO": "es", "BAJA": "es", "DETENER": "es",
+        "STOP": "en",
+        "STOPALL": "en",
+        "UNSUBSCRIBE": "en",
+        "CANCEL": "en",
+        "END": "en",
+        "QUIT": "en",
+        "REVOKE": "en",
+        "OPTOUT": "en",
+        "OPT OUT": "en",
+        "OPT-OUT": "en",
+        "PARAR": "es",
+        "CANCELAR": "es",
+        "ALTO": "es",
+        "BAJA": "es",
+        "DETENER": "es",
         "NO MÁS": "es",
     },
     OPT_IN: {
-        "START": "en", "YES": "en", "UNSTOP": "en", "COMENZAR": "es", "INICIO": "es", "SÍ": "es",
+        "START": "en",
+        "YES": "en",
+        "UNSTOP": "en",
+        "COMENZAR": "es",
+        "INICIO": "es",
+        "SÍ": "es",
     },
     HELP: {"HELP": "en", "INFO": None, "AYUDA": "es"},
 }
 REQUIRED_CASES = [
-    (family, word, language)
-    for family, words in REQUIRED.items()
-    for word, language in words.items()
+    (family, word, language) for family, words in REQUIRED.items() for word, language in words.items()
 ]
 
 

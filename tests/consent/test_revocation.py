@@ -201,9 +201,16 @@ def test_reason_never_carries_user_text() -> None:
 def test_trigger_words_never_hide_a_rule() -> None:
     # A rule is skipped when its clause lacks all its trigger words; that must never skip a match.
     texts = [row["text"] for row in load()] + [
-        "numero equivocado", "se equivocaron de numero", "can you not text me",
-        "i no longer want to be contacted", "den de baja mi numero", "me salgo de la lista",
-        "opt me out", "cancelar mi suscripcion", "i told you to stop", "yes keep the alerts coming",
+        "numero equivocado",
+        "se equivocaron de numero",
+        "can you not text me",
+        "i no longer want to be contacted",
+        "den de baja mi numero",
+        "me salgo de la lista",
+        "opt me out",
+        "cancelar mi suscripcion",
+        "i told you to stop",
+        "yes keep the alerts coming",
     ]
     checked = 0
     for text in texts:
@@ -223,8 +230,6 @@ def test_classification_is_fast() -> None:
     # The webhook classifies every inbound text; the brief allows 50 µs a message. Best of five
     # rounds so that a busy machine does not fail the test; the usual mean is about 10 µs.
     texts = [row["text"] for row in load()]
-    best = min(
-        timeit.timeit(lambda: [classify_revocation(t) for t in texts], number=20) for _ in range(5)
-    )
+    best = min(timeit.timeit(lambda: [classify_revocation(t) for t in texts], number=20) for _ in range(5))
     mean_us = best / (20 * len(texts)) * 1e6
     assert mean_us < 50, f"{mean_us:.1f} µs per message"
