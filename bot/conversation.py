@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.replies import Replies
 from consent import ledger
-from consent.policy import Action, Decision, decide
+from consent.policy import Action, decide
 from storage import exchange_log
 from storage.crypto import DataCipher
 from storage.exchange_log import NewExchange
@@ -30,7 +30,6 @@ from storage.models import (
     PhoneNumber,
     utcnow,
 )
-from storage.phones import find_phone
 
 FOUR_DIGITS = re.compile(r"^\s*(\d{4})\s*[.!]?\s*$")
 # Guessing 4 digits: 3 tries a day, then only a call to the agency verifies the number.
@@ -65,32 +64,38 @@ class Reply:
     duplicate: bool = False
 
 
-def _phone(session: Session, cipher: DataCipher, number: str) -> PhoneNumber:
-    phone = find_phone(session, cipher, number)
-    if phone is None:
-        phone = PhoneNumber(lookup_hash=cipher.lookup_hash(number), number_enc=cipher.encrypt(number))
-        session.add(phone)
-        session.flush()
-    return phone
+@dataclass(frozen=True)
+class Sender:
+    """The sender's phone row, its participant (if on file) and that participant's language."""
+
+    phone_id: int
+    participant_id: int | None
+    language: str | None
+
+
+def _sender(session: Session, cipher: DataCipher, number: str) -> Sender:
+    found = session.execute(
+        select(PhoneNumber.id, PhoneNumber.participant_id, Participant.language)
+        .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
+        .where(PhoneNumber.lookup_hash.in_(cipher.lookup_hashes(number)))
+        .limit(1)
+    ).first()
+    if found is not None:
+        return Sender(*found)
+    phone = PhoneNumber(lookup_hash=cipher.lookup_hash(number), number_enc=cipher.encrypt(number))
+    session.add(phone)
+    session.flush()
+    return Sender(phone.id, None, None)
 
 
 def _last_template(session: Session, phone_id: int) -> str | None:
+    # Ordered like the (phone_number_id, occurred_at) index, so the newest row is read first.
     return session.scalar(
         select(Exchange.template_id)
         .where(Exchange.phone_number_id == phone_id, Exchange.direction == Direction.OUTBOUND.value)
-        .order_by(Exchange.occurred_at.desc(), Exchange.chain_seq.desc())
+        .order_by(Exchange.occurred_at.desc())
         .limit(1)
     )
-
-
-def _language(session: Session, phone: PhoneNumber, decision: Decision) -> str:
-    if decision.language:
-        return decision.language
-    if phone.participant_id is not None:
-        language = session.scalar(select(Participant.language).where(Participant.id == phone.participant_id))
-        if language:
-            return language
-    return "en"
 
 
 def _failed_tries(session: Session, phone_id: int) -> int:
@@ -115,24 +120,25 @@ def _case_digits(session: Session, participant_id: int) -> set[str]:
     return {digits[-4:] for ref in refs if len(digits := re.sub(r"\D", "", ref)) >= 4}
 
 
-def _verify(session: Session, phone: PhoneNumber, inbound: InboundText) -> tuple[str, str]:
+def _verify(session: Session, sender: Sender, inbound: InboundText, last: str | None) -> tuple[str, str]:
     """Verification by the last 4 digits of a case number: (intent, template id)."""
-    if phone.participant_id is None:
+    if sender.participant_id is None:
         return "unverified", "verify_unknown"
-    tries = _failed_tries(session, phone.id)
+    tries = _failed_tries(session, sender.phone_id)
     if tries >= VERIFY_TRIES:
         return "unverified", "verify_locked"
     digits = FOUR_DIGITS.match(inbound.body)
-    if digits is None or _last_template(session, phone.id) not in ("verify_ask", "verify_retry"):
+    if digits is None or last not in ("verify_ask", "verify_retry"):
         return "unverified", "verify_ask"
-    if digits.group(1) in _case_digits(session, phone.participant_id):
+    if digits.group(1) in _case_digits(session, sender.participant_id):
         ledger.record(
             session,
-            phone.id,
+            sender.phone_id,
             ConsentKind.VERIFICATION,
             ConsentChannel.SMS_CASE_DIGITS,
             inbound.message_sid,
             dedupe_key=f"sms|{inbound.message_sid}|verification",
+            assume_new=True,
         )
         return "case_digits", "verify_ok"
     return "case_digits_wrong", "verify_locked" if tries + 1 >= VERIFY_TRIES else "verify_retry"
@@ -146,60 +152,60 @@ def _previous_reply(session: Session, cipher: DataCipher, inbound_record: Exchan
 
 
 def handle_inbound(session: Session, cipher: DataCipher, replies: Replies, inbound: InboundText) -> Reply:
-    """Decide, record and log one inbound text; return the reply (already logged)."""
+    """Decide, record and log one inbound text; return the reply (already logged).
+
+    Every read comes first and the exchange log's append last: its lock is held until commit.
+    """
     seen = exchange_log.find_inbound(session, inbound.message_sid)
     if seen is not None:
         return _previous_reply(session, cipher, seen)
 
-    phone = _phone(session, cipher, inbound.sender)
-    before = ledger.current_state(session, phone.id)
-    last = _last_template(session, phone.id)
+    sender = _sender(session, cipher, inbound.sender)
+    before = ledger.current_state(session, sender.phone_id)
+    last = _last_template(session, sender.phone_id)
     decision = decide(
         inbound.body, before, opt_out_type=inbound.opt_out_type, clarify_asked=last == "revoke_clarify"
     )
+    after = before
     if decision.event is not None:
         ledger.record(
             session,
-            phone.id,
+            sender.phone_id,
             decision.event,
             decision.channel,
             inbound.message_sid,
             dedupe_key=f"sms|{inbound.message_sid}|{decision.event.value}",
+            assume_new=True,
         )
+        after = ledger.apply(before, decision.event, decision.channel)
 
     intent, template_id = decision.intent, REPLY_TEMPLATE.get(decision.action)
     if decision.action is Action.VERIFY:
-        intent, template_id = _verify(session, phone, inbound)
+        intent, template_id = _verify(session, sender, inbound, last)
+        if intent == "case_digits":
+            after = ledger.apply(after, ConsentKind.VERIFICATION, ConsentChannel.SMS_CASE_DIGITS)
     elif decision.action is Action.ANSWER:
         template_id = "answer_pending"  # the answering step (intents, case data) comes next
 
-    inbound_record = exchange_log.append(
-        session,
-        cipher,
-        NewExchange(
-            direction=Direction.INBOUND,
-            phone_number_id=phone.id,
-            body=inbound.body,
-            consent_state=before.label,
-            message_sid=inbound.message_sid,
-            intent=intent,
-        ),
+    received = NewExchange(
+        direction=Direction.INBOUND,
+        phone_number_id=sender.phone_id,
+        body=inbound.body,
+        consent_state=before.label,
+        message_sid=inbound.message_sid,
+        intent=intent,
     )
     if template_id is None:
+        exchange_log.append(session, cipher, received)
         return Reply(None, None, intent)
-    text = replies.render(template_id, _language(session, phone, decision))
-    after = ledger.current_state(session, phone.id)
-    exchange_log.append(
-        session,
-        cipher,
-        NewExchange(
-            direction=Direction.OUTBOUND,
-            phone_number_id=phone.id,
-            body=text,
-            consent_state=after.label,
-            template_id=template_id,
-            reply_to_id=inbound_record.id,
-            delivery_status="twiml",
-        ),
+    text = replies.render(template_id, decision.language or sender.language or "en")
+    answer = NewExchange(
+        direction=Direction.OUTBOUND,
+        phone_number_id=sender.phone_id,
+        body=text,
+        consent_state=after.label,
+        template_id=template_id,
+        delivery_status="twiml",
     )
+    exchange_log.append(session, cipher, received, answer)
     return Reply(text, template_id, intent)

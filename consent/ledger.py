@@ -47,9 +47,14 @@ def record(
     *,
     occurred_at: datetime | None = None,
     dedupe_key: str | None = None,
+    assume_new: bool = False,
 ) -> ConsentEvent | None:
-    """Append one event; with a dedupe_key already on file (a retried MessageSid), add nothing."""
-    if dedupe_key is not None:
+    """Append one event; with a dedupe_key already on file (a retried MessageSid), add nothing.
+
+    assume_new: the caller's transaction is already known to be new (the webhook checked the
+    MessageSid), so skip the look-up; a duplicate would then fail on the unique key instead.
+    """
+    if dedupe_key is not None and not assume_new:
         existing = session.scalar(select(ConsentEvent.id).where(ConsentEvent.dedupe_key == dedupe_key))
         if existing is not None:
             return None
@@ -66,23 +71,31 @@ def record(
     return event
 
 
+def apply(state: ConsentState, kind: str, channel: str) -> ConsentState:
+    """The state after one more event: the latest opt-in or opt-out decides; verification sticks."""
+    if kind == ConsentKind.OPT_IN:
+        return ConsentState(ConsentStatus.OPTED_IN, state.verified or channel in AUTHENTICATED_CHANNELS)
+    if kind == ConsentKind.OPT_OUT:
+        return ConsentState(ConsentStatus.OPTED_OUT, state.verified)
+    if kind == ConsentKind.VERIFICATION:
+        return ConsentState(state.status, True)
+    return state
+
+
+NO_CONSENT = ConsentState(ConsentStatus.NEVER_OPTED_IN, False)
+
+
 def current_state(session: Session, phone_number_id: int) -> ConsentState:
-    """Derive the state from the ledger: the latest opt-in or opt-out decides; verification sticks."""
+    """Derive the state from the ledger, replaying its events in order."""
     rows = session.execute(
         select(ConsentEvent.kind, ConsentEvent.channel)
         .where(ConsentEvent.phone_number_id == phone_number_id)
         .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
     ).all()
-    status, verified = ConsentStatus.NEVER_OPTED_IN, False
+    state = NO_CONSENT
     for kind, channel in rows:
-        if kind == ConsentKind.OPT_IN:
-            status = ConsentStatus.OPTED_IN
-            verified = verified or channel in AUTHENTICATED_CHANNELS
-        elif kind == ConsentKind.OPT_OUT:
-            status = ConsentStatus.OPTED_OUT
-        elif kind == ConsentKind.VERIFICATION:
-            verified = True
-    return ConsentState(status, verified)
+        state = apply(state, kind, channel)
+    return state
 
 
 def history(session: Session, phone_number_id: int) -> list[ConsentEvent]:

@@ -45,7 +45,9 @@ class Database:
         self.url = normalise_url(url)
         options: dict[str, object] = {"echo": echo}
         if self.url.get_backend_name() == "postgresql":
-            options |= {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+            # No pre-ping (a round trip per request): a connection found dead raises an error with
+            # connection_invalidated set, the pool drops its stale connections, and callers retry.
+            options |= {"pool_size": 5, "max_overflow": 10}
         self.engine: Engine = create_engine(self.url, **options)
         if self.url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _tune_sqlite)

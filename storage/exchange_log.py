@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.crypto import DataCipher, UndecryptableError
@@ -35,7 +35,7 @@ class NewExchange:
     intent: str | None = None
     template_id: str | None = None
     delivery_status: str | None = None
-    reply_to_id: int | None = None
+    reply_to_seq: int | None = None
     occurred_at: datetime = field(default_factory=utcnow)
 
 
@@ -47,7 +47,7 @@ def _record_bytes(seq: int, prev_hash: str, exchange: Exchange | NewExchange, bo
         exchange.occurred_at.isoformat(),
         exchange.message_sid,
         exchange.phone_number_id,
-        exchange.reply_to_id,
+        exchange.reply_to_seq,
         body,
         exchange.intent,
         exchange.template_id,
@@ -70,34 +70,58 @@ def lock_head(session: Session) -> ExchangeChainHead:
     return head
 
 
-def append(session: Session, cipher: DataCipher, entry: NewExchange) -> Exchange:
-    """Add one message to the log in the caller's transaction (flushed, so it has an id)."""
-    # Sign exactly what is stored: the column keeps UTC.
-    entry = replace(entry, occurred_at=entry.occurred_at.astimezone(UTC))
-    head = lock_head(session)
-    seq = head.seq + 1
-    key_id, record_hash = cipher.sign(_record_bytes(seq, head.last_hash, entry, entry.body))
-    exchange = Exchange(
-        chain_seq=seq,
-        direction=str(entry.direction),
-        occurred_at=entry.occurred_at,
-        message_sid=entry.message_sid,
-        phone_number_id=entry.phone_number_id,
-        reply_to_id=entry.reply_to_id,
-        body_enc=cipher.encrypt(entry.body),
-        intent=entry.intent,
-        template_id=entry.template_id,
-        consent_state=entry.consent_state,
-        delivery_status=entry.delivery_status,
-        prev_hash=head.last_hash,
-        record_hash=record_hash,
-        key_id=key_id,
+def append(session: Session, cipher: DataCipher, entry: NewExchange, reply: NewExchange | None = None) -> int:
+    """Add a message, and the reply to it if there is one, to the log in the caller's transaction.
+
+    Returns the message's chain_seq. The chain head stays locked until the caller commits, so do
+    everything else first: this is the one serial section of the webhook.
+    """
+    head = session.execute(
+        select(ExchangeChainHead.seq, ExchangeChainHead.last_hash)
+        .where(ExchangeChainHead.id == HEAD_ID)
+        .with_for_update()
+    ).one_or_none()
+    if head is None:
+        raise RuntimeError("exchange chain head row is missing: run flask --app bot migrate")
+    seq, last_hash = head.seq, head.last_hash
+    first = seq + 1
+    rows = []
+    for item in (entry, reply) if reply is not None else (entry,):
+        seq += 1
+        # Sign exactly what is stored: the column keeps UTC.
+        item = replace(
+            item,
+            occurred_at=item.occurred_at.astimezone(UTC),
+            reply_to_seq=first if item is reply else item.reply_to_seq,
+        )
+        key_id, record_hash = cipher.sign(_record_bytes(seq, last_hash, item, item.body))
+        rows.append(
+            {
+                "chain_seq": seq,
+                "direction": str(item.direction),
+                "occurred_at": item.occurred_at,
+                "message_sid": item.message_sid,
+                "phone_number_id": item.phone_number_id,
+                "reply_to_seq": item.reply_to_seq,
+                "body_enc": cipher.encrypt(item.body),
+                "intent": item.intent,
+                "template_id": item.template_id,
+                "consent_state": item.consent_state,
+                "delivery_status": item.delivery_status,
+                "prev_hash": last_hash,
+                "record_hash": record_hash,
+                "key_id": key_id,
+            }
+        )
+        last_hash = record_hash
+    session.execute(insert(Exchange.__table__), rows)
+    key_id, head_mac = cipher.sign(_head_bytes(seq, last_hash))
+    session.execute(
+        update(ExchangeChainHead.__table__)
+        .where(ExchangeChainHead.id == HEAD_ID)
+        .values(seq=seq, last_hash=last_hash, key_id=key_id, head_mac=head_mac)
     )
-    session.add(exchange)
-    head.seq, head.last_hash = seq, record_hash
-    head.key_id, head.head_mac = cipher.sign(_head_bytes(seq, record_hash))
-    session.flush()
-    return exchange
+    return first
 
 
 def find_inbound(session: Session, message_sid: str) -> Exchange | None:
@@ -112,7 +136,7 @@ def find_inbound(session: Session, message_sid: str) -> Exchange | None:
 def reply_to(session: Session, inbound: Exchange) -> Exchange | None:
     """The reply logged for an inbound record (None when the answer was silence)."""
     return session.scalars(
-        select(Exchange).where(Exchange.reply_to_id == inbound.id).order_by(Exchange.chain_seq)
+        select(Exchange).where(Exchange.reply_to_seq == inbound.chain_seq).order_by(Exchange.chain_seq)
     ).first()
 
 

@@ -271,7 +271,9 @@ class Exchange(Base):
     occurred_at: Mapped[datetime]
     message_sid: Mapped[str | None] = mapped_column(String(64))
     phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"))
-    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("exchanges.id"), index=True)
+    # The chain_seq of the inbound message this one answers: known before either row is written, so an
+    # exchange and its reply are inserted together.
+    reply_to_seq: Mapped[int | None] = mapped_column(ForeignKey("exchanges.chain_seq"), index=True)
     body_enc: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(32))
     template_id: Mapped[str | None] = mapped_column(String(64))

@@ -8,7 +8,7 @@ import time
 import unicodedata
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
@@ -57,11 +57,16 @@ def _handle(inbound: InboundText) -> Reply:
     replies = current_app.extensions["replies"]
     for attempt in range(1, ATTEMPTS + 1):
         session = database().session()
+        session.autoflush = False  # the engine flushes where it needs ids; fewer round trips
         try:
             with session.begin():
                 return handle_inbound(session, cipher(), replies, inbound)
         except IntegrityError:
             if attempt == ATTEMPTS:
+                raise
+        except DBAPIError as exc:
+            # A pooled connection that died (database restarted): the pool has dropped it; try again.
+            if not exc.connection_invalidated or attempt == ATTEMPTS:
                 raise
         finally:
             session.close()

@@ -199,7 +199,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime(), nullable=False),
         sa.Column("message_sid", sa.String(length=64), nullable=True),
         sa.Column("phone_number_id", sa.Integer(), nullable=False),
-        sa.Column("reply_to_id", sa.Integer(), nullable=True),
+        sa.Column("reply_to_seq", sa.Integer(), nullable=True),
         sa.Column("body_enc", sa.Text(), nullable=False),
         sa.Column("intent", sa.String(length=32), nullable=True),
         sa.Column("template_id", sa.String(length=64), nullable=True),
@@ -212,7 +212,7 @@ def upgrade() -> None:
             ["phone_number_id"], ["phone_numbers.id"], name=op.f("fk_exchanges_phone_number_id_phone_numbers")
         ),
         sa.ForeignKeyConstraint(
-            ["reply_to_id"], ["exchanges.id"], name=op.f("fk_exchanges_reply_to_id_exchanges")
+            ["reply_to_seq"], ["exchanges.chain_seq"], name=op.f("fk_exchanges_reply_to_seq_exchanges")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchanges")),
         sa.UniqueConstraint("chain_seq", name=op.f("uq_exchanges_chain_seq")),
@@ -220,7 +220,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("exchanges", schema=None) as batch_op:
         batch_op.create_index("ix_exchanges_phone_time", ["phone_number_id", "occurred_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_exchanges_reply_to_id"), ["reply_to_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_exchanges_reply_to_seq"), ["reply_to_seq"], unique=False)
 
     op.create_table(
         "outbound_messages",
@@ -263,7 +263,7 @@ def downgrade() -> None:
 
     op.drop_table("outbound_messages")
     with op.batch_alter_table("exchanges", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_exchanges_reply_to_id"))
+        batch_op.drop_index(batch_op.f("ix_exchanges_reply_to_seq"))
         batch_op.drop_index("ix_exchanges_phone_time")
 
     op.drop_table("exchanges")

@@ -120,7 +120,7 @@ def test_an_edited_record_is_named(demo_app: Flask, logged: int) -> None:
         "phone_number_id": other_phone,
         "message_sid": "SM" + "0" * 32,
         "direction": "outbound",
-        "reply_to_id": 1,
+        "reply_to_seq": 1,
     }
     for column, new_value in edits.items():
         original = getattr(record, column)
@@ -204,10 +204,27 @@ def test_a_forged_record_before_the_first_is_found(demo_app: Flask, logged: int)
 
 
 def test_swapped_records_are_found(demo_app: Flask, logged: int) -> None:
+    # Renumbering is blocked by the reply_to_seq foreign key, so swap everything else of #5 and #6.
+    moved = (
+        "direction",
+        "occurred_at",
+        "message_sid",
+        "body_enc",
+        "intent",
+        "template_id",
+        "consent_state",
+        "prev_hash",
+        "record_hash",
+        "key_id",
+    )
+    fifth, sixth = record_at(demo_app, 5), record_at(demo_app, 6)
     with demo_app.extensions["database"].transaction() as session:
-        session.execute(update(Exchange.__table__).where(Exchange.chain_seq == 5).values(chain_seq=-1))
-        session.execute(update(Exchange.__table__).where(Exchange.chain_seq == 6).values(chain_seq=5))
-        session.execute(update(Exchange.__table__).where(Exchange.chain_seq == -1).values(chain_seq=6))
+        for target, source in ((5, sixth), (6, fifth)):
+            session.execute(
+                update(Exchange.__table__)
+                .where(Exchange.chain_seq == target)
+                .values({name: getattr(source, name) for name in moved})
+            )
     assert_broken(verify_log(demo_app), "record #5", "does not follow the record before it")
 
 

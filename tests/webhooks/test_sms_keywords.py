@@ -158,7 +158,9 @@ def test_a_second_stop_gets_silence_but_is_still_recorded(demo_app: Flask, demo_
     assert [(row.direction, row.intent, row.consent_state) for row in second] == [
         ("inbound", "stop_keyword", "opted_out")
     ]
-    assert not [row for row in exchange_rows(demo_app, VERIFIED_EN) if row.reply_to_id == second[0].id]
+    assert not [
+        row for row in exchange_rows(demo_app, VERIFIED_EN) if row.reply_to_seq == second[0].chain_seq
+    ]
 
     # The demo's opted-out number is the same: recorded, not answered.
     sid = new_sid()
@@ -188,7 +190,7 @@ def test_twilio_advanced_opt_out_is_recorded_and_not_answered_again(
     assert consent_label(demo_app, number) == label
     logged = [row for row in exchange_rows(demo_app, number) if row.message_sid == sid]
     assert [(row.direction, row.intent) for row in logged] == [("inbound", f"twilio_{kind}")]
-    assert not [row for row in exchange_rows(demo_app, number) if row.reply_to_id == logged[0].id]
+    assert not [row for row in exchange_rows(demo_app, number) if row.reply_to_seq == logged[0].chain_seq]
     # Both sides now agree on the state.
     follow_up = reply(demo_client, number, "when is my next payment due")
     if label == "opted_out":

@@ -292,7 +292,7 @@ def test_the_same_message_sid_twice_gets_the_same_reply_and_is_stored_once(
     assert after["consent_events"] == before["consent_events"] + 1
     rows = [row for row in exchange_rows(demo_app, VERIFIED_EN)]
     assert [(row.direction, row.message_sid) for row in rows] == [("inbound", sid), ("outbound", None)]
-    assert rows[1].reply_to_id == rows[0].id
+    assert rows[1].reply_to_seq == rows[0].chain_seq
 
 
 def test_a_retried_stop_after_a_later_start_does_not_revoke_again(demo_app: Flask, demo_client) -> None:
@@ -404,7 +404,7 @@ def test_two_concurrent_deliveries_of_one_message_sid_are_stored_once(
         after = row_counts(demo_app)
         inbound = [row for row in exchange_rows(demo_app) if row.message_sid == sid]
         assert len(inbound) == 1
-        assert len([row for row in exchange_rows(demo_app) if row.reply_to_id == inbound[0].id]) == 1
+        assert len([row for row in exchange_rows(demo_app) if row.reply_to_seq == inbound[0].chain_seq]) == 1
         assert after["exchanges"] == before["exchanges"] + 2
         assert after["consent_events"] == before["consent_events"] + (1 if body == "STOP" else 0)
         assert after["phone_numbers"] == before["phone_numbers"] + (1 if template == "enroll" else 0)
