@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.replies import Replies
@@ -66,36 +66,39 @@ class Reply:
 
 @dataclass(frozen=True)
 class Sender:
-    """The sender's phone row, its participant (if on file) and that participant's language."""
+    """The sender's phone row, its participant (if on file), their language, and our last reply's template."""
 
     phone_id: int
     participant_id: int | None
     language: str | None
+    last_template: str | None
+
+
+# Built once: composing a statement costs more than running it. The last template comes along in the same
+# round trip, read like the (phone_number_id, occurred_at) index so the newest row is found first.
+_LAST_TEMPLATE = (
+    select(Exchange.template_id)
+    .where(Exchange.phone_number_id == PhoneNumber.id, Exchange.direction == Direction.OUTBOUND.value)
+    .order_by(Exchange.occurred_at.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_SENDER = (
+    select(PhoneNumber.id, PhoneNumber.participant_id, Participant.language, _LAST_TEMPLATE)
+    .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
+    .where(PhoneNumber.lookup_hash.in_(bindparam("hashes", expanding=True)))
+    .limit(1)
+)
 
 
 def _sender(session: Session, cipher: DataCipher, number: str) -> Sender:
-    found = session.execute(
-        select(PhoneNumber.id, PhoneNumber.participant_id, Participant.language)
-        .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
-        .where(PhoneNumber.lookup_hash.in_(cipher.lookup_hashes(number)))
-        .limit(1)
-    ).first()
+    found = session.execute(_SENDER, {"hashes": cipher.lookup_hashes(number)}).first()
     if found is not None:
         return Sender(*found)
     phone = PhoneNumber(lookup_hash=cipher.lookup_hash(number), number_enc=cipher.encrypt(number))
     session.add(phone)
     session.flush()
-    return Sender(phone.id, None, None)
-
-
-def _last_template(session: Session, phone_id: int) -> str | None:
-    # Ordered like the (phone_number_id, occurred_at) index, so the newest row is read first.
-    return session.scalar(
-        select(Exchange.template_id)
-        .where(Exchange.phone_number_id == phone_id, Exchange.direction == Direction.OUTBOUND.value)
-        .order_by(Exchange.occurred_at.desc())
-        .limit(1)
-    )
+    return Sender(phone.id, None, None, None)
 
 
 def _failed_tries(session: Session, phone_id: int) -> int:
@@ -151,18 +154,28 @@ def _previous_reply(session: Session, cipher: DataCipher, inbound_record: Exchan
     return Reply(cipher.decrypt(reply.body_enc), reply.template_id, inbound_record.intent, duplicate=True)
 
 
-def handle_inbound(session: Session, cipher: DataCipher, replies: Replies, inbound: InboundText) -> Reply:
+def handle_inbound(
+    session: Session,
+    cipher: DataCipher,
+    replies: Replies,
+    inbound: InboundText,
+    *,
+    check_duplicate: bool = True,
+) -> Reply:
     """Decide, record and log one inbound text; return the reply (already logged).
 
     Every read comes first and the exchange log's append last: its lock is held until commit.
+    check_duplicate=False skips looking the MessageSid up first: a repeat then fails on the unique keys
+    (consent event, exchange) and the caller runs it again with the check (Twilio retries are rare).
     """
-    seen = exchange_log.find_inbound(session, inbound.message_sid)
-    if seen is not None:
-        return _previous_reply(session, cipher, seen)
+    if check_duplicate:
+        seen = exchange_log.find_inbound(session, inbound.message_sid)
+        if seen is not None:
+            return _previous_reply(session, cipher, seen)
 
     sender = _sender(session, cipher, inbound.sender)
     before = ledger.current_state(session, sender.phone_id)
-    last = _last_template(session, sender.phone_id)
+    last = sender.last_template
     decision = decide(
         inbound.body, before, opt_out_type=inbound.opt_out_type, clarify_asked=last == "revoke_clarify"
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import ConsentChannel, ConsentEvent, ConsentKind, utcnow
@@ -85,17 +85,40 @@ def apply(state: ConsentState, kind: str, channel: str) -> ConsentState:
 NO_CONSENT = ConsentState(ConsentStatus.NEVER_OPTED_IN, False)
 
 
+# One round trip, whatever the length of the history: the latest opt-in or opt-out, and whether any
+# event ever verified the number. Same answer as replaying every event through `apply`.
+_PHONE = bindparam("phone")
+_LATEST_STATUS = (
+    select(ConsentEvent.kind)
+    .where(
+        ConsentEvent.phone_number_id == _PHONE,
+        ConsentEvent.kind.in_([ConsentKind.OPT_IN.value, ConsentKind.OPT_OUT.value]),
+    )
+    .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_VERIFIED = exists().where(
+    ConsentEvent.phone_number_id == _PHONE,
+    or_(
+        ConsentEvent.kind == ConsentKind.VERIFICATION.value,
+        and_(
+            ConsentEvent.kind == ConsentKind.OPT_IN.value,
+            ConsentEvent.channel.in_([channel.value for channel in AUTHENTICATED_CHANNELS]),
+        ),
+    ),
+)
+_STATE = select(_LATEST_STATUS, _VERIFIED)
+_STATUS_AFTER = {
+    ConsentKind.OPT_IN.value: ConsentStatus.OPTED_IN,
+    ConsentKind.OPT_OUT.value: ConsentStatus.OPTED_OUT,
+}
+
+
 def current_state(session: Session, phone_number_id: int) -> ConsentState:
-    """Derive the state from the ledger, replaying its events in order."""
-    rows = session.execute(
-        select(ConsentEvent.kind, ConsentEvent.channel)
-        .where(ConsentEvent.phone_number_id == phone_number_id)
-        .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
-    ).all()
-    state = NO_CONSENT
-    for kind, channel in rows:
-        state = apply(state, kind, channel)
-    return state
+    """Derive the state from the ledger: the latest opt-in or opt-out decides; verification sticks."""
+    latest, verified = session.execute(_STATE, {"phone": phone_number_id}).one()
+    return ConsentState(_STATUS_AFTER.get(latest, ConsentStatus.NEVER_OPTED_IN), bool(verified))
 
 
 def history(session: Session, phone_number_id: int) -> list[ConsentEvent]:

@@ -70,17 +70,23 @@ def lock_head(session: Session) -> ExchangeChainHead:
     return head
 
 
+# Built once: composing statements costs more than running them on the webhook's path.
+_LOCK_HEAD = (
+    select(ExchangeChainHead.seq, ExchangeChainHead.last_hash)
+    .where(ExchangeChainHead.id == HEAD_ID)
+    .with_for_update()
+)
+_INSERT = insert(Exchange.__table__)
+_MOVE_HEAD = update(ExchangeChainHead.__table__).where(ExchangeChainHead.id == HEAD_ID)
+
+
 def append(session: Session, cipher: DataCipher, entry: NewExchange, reply: NewExchange | None = None) -> int:
     """Add a message, and the reply to it if there is one, to the log in the caller's transaction.
 
     Returns the message's chain_seq. The chain head stays locked until the caller commits, so do
     everything else first: this is the one serial section of the webhook.
     """
-    head = session.execute(
-        select(ExchangeChainHead.seq, ExchangeChainHead.last_hash)
-        .where(ExchangeChainHead.id == HEAD_ID)
-        .with_for_update()
-    ).one_or_none()
+    head = session.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         raise RuntimeError("exchange chain head row is missing: run flask --app bot migrate")
     seq, last_hash = head.seq, head.last_hash
@@ -114,13 +120,9 @@ def append(session: Session, cipher: DataCipher, entry: NewExchange, reply: NewE
             }
         )
         last_hash = record_hash
-    session.execute(insert(Exchange.__table__), rows)
+    session.execute(_INSERT, rows)
     key_id, head_mac = cipher.sign(_head_bytes(seq, last_hash))
-    session.execute(
-        update(ExchangeChainHead.__table__)
-        .where(ExchangeChainHead.id == HEAD_ID)
-        .values(seq=seq, last_hash=last_hash, key_id=key_id, head_mac=head_mac)
-    )
+    session.execute(_MOVE_HEAD, {"seq": seq, "last_hash": last_hash, "key_id": key_id, "head_mac": head_mac})
     return first
 
 

@@ -60,7 +60,8 @@ def _handle(inbound: InboundText) -> Reply:
         session.autoflush = False  # the engine flushes where it needs ids; fewer round trips
         try:
             with session.begin():
-                return handle_inbound(session, cipher(), replies, inbound)
+                # Only a retry looks the MessageSid up first: a repeat fails on a unique key and comes back.
+                return handle_inbound(session, cipher(), replies, inbound, check_duplicate=attempt > 1)
         except IntegrityError:
             if attempt == ATTEMPTS:
                 raise

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from bot import conversation
 from storage import exchange_log
 from tests.webhooks.conftest import (
     LOCAL_URL,
@@ -351,22 +352,31 @@ def _race(app: Flask, requests: list[tuple[str, str, str]]) -> list[TestResponse
 
 @pytest.fixture
 def overlap(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Make two deliveries overlap for sure: both pass the "seen this MessageSid?" check before either
-    writes, so one of them must lose on the unique key and be run again. Counts the checks."""
-    calls = {"find_inbound": 0}
+    """Make two deliveries overlap for sure: both start reading the sender's state together, and as a
+    first attempt never looks the MessageSid up, one of them must lose on a unique key and run again.
+    Counts the reads and the duplicate checks (only a retry makes one)."""
+    calls = {"reads": 0, "find_inbound": 0}
     rendezvous = threading.Barrier(2)
     lock = threading.Lock()
-    original = exchange_log.find_inbound
+    original_sender = conversation._sender
+    original_find = exchange_log.find_inbound
 
-    def find_inbound(session, message_sid):  # noqa: ANN001, ANN202
-        found = original(session, message_sid)
+    def sender(*args):  # noqa: ANN002, ANN202
+        # Meet before reading: a new number's row is written right after the read, and the other
+        # delivery's insert of the same number waits on it, so meeting later would deadlock.
         with lock:
-            calls["find_inbound"] += 1
-            first_two = calls["find_inbound"] <= 2
+            calls["reads"] += 1
+            first_two = calls["reads"] <= 2
         if first_two:
             rendezvous.wait(timeout=10)
-        return found
+        return original_sender(*args)
 
+    def find_inbound(*args):  # noqa: ANN002, ANN202
+        with lock:
+            calls["find_inbound"] += 1
+        return original_find(*args)
+
+    monkeypatch.setattr(conversation, "_sender", sender)
     monkeypatch.setattr(exchange_log, "find_inbound", find_inbound)
     return calls
 
@@ -400,7 +410,8 @@ def test_two_concurrent_deliveries_of_one_message_sid_are_stored_once(
         # A bare STOP says nothing of the sender's language: the reply follows the participant's.
         assert_says(message_text(first), template, "es" if sender == VERIFIED_ES else "en")
         if calls is not None:
-            assert calls["find_inbound"] == 3  # both checked first; the loser checked again
+            # Both read first; the loser failed on the MessageSid's unique key, looked it up, found it.
+            assert calls == {"reads": 2, "find_inbound": 1}
         after = row_counts(demo_app)
         inbound = [row for row in exchange_rows(demo_app) if row.message_sid == sid]
         assert len(inbound) == 1
@@ -416,7 +427,8 @@ def test_two_concurrent_first_texts_from_a_new_number_make_one_phone_row(
 ) -> None:
     before = row_counts(demo_app)
     first, second = _race(demo_app, [(NOT_ON_FILE, "hi", new_sid()), (NOT_ON_FILE, "hello", new_sid())])
-    assert overlap["find_inbound"] == 3  # the loser on the phone number's unique key ran again
+    # The loser failed on the phone number's unique key and ran again: checked, read again.
+    assert overlap == {"reads": 3, "find_inbound": 1}
     assert_says(message_text(first), "enroll", "en")
     assert_says(message_text(second), "enroll", "en")
     after = row_counts(demo_app)
