@@ -6,6 +6,7 @@ reply record commit together or not at all. A MessageSid seen before gets the re
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,8 @@ from datetime import timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from bot import answering
+from bot.guard import blocked_reason
 from bot.replies import Replies
 from consent import ledger
 from consent.policy import Action, decide
@@ -31,6 +34,7 @@ from storage.models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
 FOUR_DIGITS = re.compile(r"^\s*(\d{4})\s*[.!]?\s*$")
 # Guessing 4 digits: 3 tries a day, then only a call to the agency verifies the number.
 VERIFY_TRIES = 3
@@ -193,12 +197,19 @@ def handle_inbound(
         after = ledger.apply(before, decision.event, decision.channel)
 
     intent, template_id = decision.intent, REPLY_TEMPLATE.get(decision.action)
+    fields: dict[str, str] = {}
+    language = decision.language or sender.language or "en"
     if decision.action is Action.VERIFY:
         intent, template_id = _verify(session, sender, inbound, last)
         if intent == "case_digits":
             after = ledger.apply(after, ConsentKind.VERIFICATION, ConsentChannel.SMS_CASE_DIGITS)
     elif decision.action is Action.ANSWER:
-        template_id = "answer_pending"  # the answering step (intents, case data) comes next
+        if sender.participant_id is None:  # verified once, but the number has since left the case data
+            template_id = "verify_unknown"
+        else:
+            answered = answering.answer(session, sender.participant_id, sender.language, inbound.body)
+            intent, template_id, fields = answered.intent, answered.template_id, answered.fields
+            language = answered.language
 
     received = NewExchange(
         direction=Direction.INBOUND,
@@ -211,7 +222,14 @@ def handle_inbound(
     if template_id is None:
         exchange_log.append(session, cipher, received)
         return Reply(None, None, intent)
-    text = replies.render(template_id, decision.language or sender.language or "en")
+    text = replies.render(template_id, language, **fields)
+    blocked = blocked_reason(text)
+    if blocked is not None:
+        # Never the text in the log: only which check stopped it, and where it is recorded.
+        log.warning(
+            "reply blocked by the guard (%s); sent the safe fallback (template %s)", blocked, template_id
+        )
+        template_id, text = "safe_fallback", replies.render("safe_fallback", language)
     answer = NewExchange(
         direction=Direction.OUTBOUND,
         phone_number_id=sender.phone_id,
@@ -219,6 +237,7 @@ def handle_inbound(
         consent_state=after.label,
         template_id=template_id,
         delivery_status="twiml",
+        blocked_reason=blocked,
     )
     exchange_log.append(session, cipher, received, answer)
     return Reply(text, template_id, intent)

@@ -43,8 +43,16 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def load_templates(folder: Path = TEMPLATES) -> dict[tuple[str, str], Template]:
-    """Load and check every language's file; raise TemplateError naming the file and template."""
+AMOUNT_FIELD = re.compile(r"amount|balance|arrear", re.IGNORECASE)
+
+
+def load_templates(
+    folder: Path = TEMPLATES, *, allow_amounts: bool = False
+) -> dict[tuple[str, str], Template]:
+    """Load and check every language's file; raise TemplateError naming the file and template.
+
+    Dollar amounts are refused too unless the agency allows them (allow_amounts).
+    """
     yaml = YAML(typ="safe")
     templates: dict[tuple[str, str], Template] = {}
     for language in LANGUAGES:
@@ -55,7 +63,11 @@ def load_templates(folder: Path = TEMPLATES) -> dict[tuple[str, str], Template]:
             if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
                 raise TemplateError(f"{where}: needs a text")
             declared = frozenset(entry.get("fields") or ())
-            forbidden = sorted(name for name in declared if FORBIDDEN_FIELD.search(name))
+            forbidden = sorted(
+                name
+                for name in declared
+                if FORBIDDEN_FIELD.search(name) or (not allow_amounts and AMOUNT_FIELD.search(name))
+            )
             if forbidden:
                 raise TemplateError(f"{where}: field(s) {', '.join(forbidden)} could carry personal data")
             undeclared = sorted(_placeholders(entry["text"]) - declared - SETTINGS_FIELDS)

@@ -16,5 +16,12 @@ from intents.classifier import CASE_INTENTS, Classifier, Intent, Parse, load, pa
 from intents.language import LanguageGuess, detect_language
 
 __all__ = [
-    "CASE_INTENTS", "Classifier", "Intent", "LanguageGuess", "Parse", "detect_language", "load", "parse",
+    "CASE_INTENTS",
+    "Classifier",
+    "Intent",
+    "LanguageGuess",
+    "Parse",
+    "detect_language",
+    "load",
+    "parse",
 ]

@@ -48,8 +48,20 @@ from ruamel.yaml import YAML
 from intents.language import fold, guess_from_words, has_spanish_marks, squeeze
 
 __all__ = [
-    "CASE_INTENTS", "DEFAULT_TUNING", "NLU_PATH", "Classifier", "Example", "Intent", "Parse", "Tuning",
-    "decide", "load", "load_examples", "parse", "softmax", "words",
+    "CASE_INTENTS",
+    "DEFAULT_TUNING",
+    "NLU_PATH",
+    "Classifier",
+    "Example",
+    "Intent",
+    "Parse",
+    "Tuning",
+    "decide",
+    "load",
+    "load_examples",
+    "parse",
+    "softmax",
+    "words",
 ]
 
 NLU_PATH = Path(__file__).resolve().parent / "nlu.yml"
@@ -76,8 +88,14 @@ class Intent(enum.StrEnum):
 # taken for one of these is the costly mistake. greet, thanks and help answer harmlessly.
 CASE_INTENTS = frozenset(
     {
-        Intent.NEXT_DUE_DATE, Intent.LAST_PAYMENT, Intent.NEXT_APPOINTMENT, Intent.PAYMENT_OPTIONS,
-        Intent.OFFICE_INFO, Intent.AGENT_REQUEST, Intent.UPDATE_INFO, Intent.DOCUMENTS,
+        Intent.NEXT_DUE_DATE,
+        Intent.LAST_PAYMENT,
+        Intent.NEXT_APPOINTMENT,
+        Intent.PAYMENT_OPTIONS,
+        Intent.OFFICE_INFO,
+        Intent.AGENT_REQUEST,
+        Intent.UPDATE_INFO,
+        Intent.DOCUMENTS,
     }
 )
 

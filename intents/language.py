@@ -23,7 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
-    "ENGLISH", "SPANISH", "LanguageGuess", "detect_language", "fold", "guess_from_words", "has_spanish_marks",
+    "ENGLISH",
+    "SPANISH",
+    "LanguageGuess",
+    "detect_language",
+    "fold",
+    "guess_from_words",
+    "has_spanish_marks",
     "squeeze",
 ]
 
@@ -37,7 +43,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
 
 _SPANISH_WORDS = frozenset(
-    re.sub(r"([a-z])\1+", r"\1", """
+    re.sub(
+        r"([a-z])\1+",
+        r"\1",
+        """
     de del la el los las que q k qu mi mis tu tus su sus es esta estan esto este estos eso por para
     con sin cuando kuando cuado como donde dnd cual cuanto kuanto cuanta quien porque xq pq ya hay una
     un unos unas pero mas muy se lo le les al y o tengo tiene tienen quiero kiero necesito ocupo puedo
@@ -56,10 +65,14 @@ _SPANISH_WORDS = frozenset(
     sobre entre hasta desde cerca lejos mejor peor pasado pasada viene aceptan tienes necesitan algun
     alguna mio opciones saludos holis cordiales representante jaja jajaja callate olvidalo novio
     estupido idiotas personales documento informacion ayudame puedes
-    """).split()
+    """,
+    ).split()
 )
 _ENGLISH_WORDS = frozenset(
-    re.sub(r"([a-z])\1+", r"\1", """
+    re.sub(
+        r"([a-z])\1+",
+        r"\1",
+        """
     the i im ive my you u your ur yall is are r am was were be been do does did dont didnt doesnt when
     wen whens what whats wat where wheres how who why which can could would will should shall to of
     and or it its this that these those have has had havent hasnt he she they them his her their we
@@ -72,7 +85,8 @@ _ENGLISH_WORDS = frozenset(
     gotta just also some any all not out up down if then than so very really good morning
     afternoon evening night great cool okay appreciate lot representative operator greetings hiya howdy
     tell joke options commands useless away idiots free near happy birthday nevermind lol haha hahaha
-    """).split()
+    """,
+    ).split()
 )
 
 

@@ -36,6 +36,7 @@ class NewExchange:
     template_id: str | None = None
     delivery_status: str | None = None
     reply_to_seq: int | None = None
+    blocked_reason: str | None = None
     occurred_at: datetime = field(default_factory=utcnow)
 
 
@@ -52,6 +53,7 @@ def _record_bytes(seq: int, prev_hash: str, exchange: Exchange | NewExchange, bo
         exchange.intent,
         exchange.template_id,
         exchange.consent_state,
+        exchange.blocked_reason,
     ]
     return json.dumps(fixed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -114,6 +116,7 @@ def append(session: Session, cipher: DataCipher, entry: NewExchange, reply: NewE
                 "template_id": item.template_id,
                 "consent_state": item.consent_state,
                 "delivery_status": item.delivery_status,
+                "blocked_reason": item.blocked_reason,
                 "prev_hash": last_hash,
                 "record_hash": record_hash,
                 "key_id": key_id,

@@ -279,6 +279,8 @@ class Exchange(Base):
     template_id: Mapped[str | None] = mapped_column(String(64))
     consent_state: Mapped[str] = mapped_column(String(24))
     delivery_status: Mapped[str | None] = mapped_column(String(16))
+    # Why the guard replaced a reply with the safe fallback (e.g. "ssn"), never the blocked text.
+    blocked_reason: Mapped[str | None] = mapped_column(String(32))
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(16))

@@ -205,6 +205,7 @@ def upgrade() -> None:
         sa.Column("template_id", sa.String(length=64), nullable=True),
         sa.Column("consent_state", sa.String(length=24), nullable=False),
         sa.Column("delivery_status", sa.String(length=16), nullable=True),
+        sa.Column("blocked_reason", sa.String(length=32), nullable=True),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("record_hash", sa.String(length=64), nullable=False),
         sa.Column("key_id", sa.String(length=16), nullable=False),

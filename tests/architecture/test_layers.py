@@ -7,8 +7,9 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-# Lower number = lower layer. Packages on one level may not import each other either.
-LAYERS = {"storage": 0, "consent": 1, "intents": 1, "bot": 2, "webhooks": 3, "dashboard": 3}
+# Lower number = lower layer. Packages on one level may not import each other either. intents sits
+# above consent: the action server checks consent itself before it reads any case data.
+LAYERS = {"storage": 0, "consent": 1, "intents": 2, "bot": 3, "webhooks": 4, "dashboard": 4}
 # The app factory registers the edges' blueprints from inside create_app (Flask's tutorial pattern).
 ALLOWED = {("bot/app.py", "webhooks"), ("bot/app.py", "dashboard")}
 
