@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import intents
 from intents import case_source
 from intents.actions import ACTIONS
+from intents.classifier import Intent
 
 # What a dispatcher message holds besides the fields of the response.
 _MESSAGE_KEYS = frozenset(
@@ -31,26 +32,39 @@ class Answer:
     language: str
 
 
-def answer(session: Session, participant_id: int, preferred_language: str | None, text: str) -> Answer:
-    """Understand the text and run its action; the language is the text's when clear, else the preference."""
+def answer(
+    session: Session,
+    participant_id: int,
+    preferred_language: str | None,
+    text: str,
+    *,
+    case_last4: str | None = None,
+    intent: str | None = None,
+) -> Answer:
+    """Understand the text and run its action; the language is the text's when clear, else the preference.
+
+    case_last4: the case the conversation is about (chosen earlier); intent: answer this intent instead of
+    the text's (a bare case number answering the question asked before it).
+    """
     parse = intents.parse(text)
     language = parse.language if parse.language_clear or not preferred_language else preferred_language
+    chosen = Intent(intent) if intent else parse.intent
     tracker = Tracker.from_dict(
         {
             "sender_id": f"participant-{participant_id}",
-            "slots": {"participant_id": participant_id, "language": language},
+            "slots": {"participant_id": participant_id, "language": language, "case_last4": case_last4},
             "latest_message": {
                 "text": text,
-                "intent": {"name": parse.intent.value, "confidence": parse.confidence},
+                "intent": {"name": chosen.value, "confidence": 1.0 if intent else parse.confidence},
             },
             "events": [],
         }
     )
     dispatcher = CollectingDispatcher()
     with case_source.bound(session):
-        ACTIONS[parse.intent]().run(dispatcher, tracker, {})
+        ACTIONS[chosen]().run(dispatcher, tracker, {})
     message = dispatcher.messages[0]
     fields = {
         key: str(value) for key, value in message.items() if key not in _MESSAGE_KEYS and value is not None
     }
-    return Answer(parse.intent.value, message["response"].removeprefix("utter_"), fields, language)
+    return Answer(chosen.value, message["response"].removeprefix("utter_"), fields, language)

@@ -39,6 +39,9 @@ FOUR_DIGITS = re.compile(r"^\s*(\d{4})\s*[.!]?\s*$")
 # Guessing 4 digits: 3 tries a day, then only a call to the agency verifies the number.
 VERIFY_TRIES = 3
 VERIFY_WINDOW = timedelta(hours=24)
+# A case chosen by its last 4 digits is remembered this long, then every case is answered again.
+CASE_MEMORY = timedelta(minutes=30)
+CASE_QUESTIONS = frozenset({"next_due_date", "last_payment", "next_appointment"})
 REPLY_TEMPLATE = {
     Action.CONFIRM_OPT_OUT: "opt_out_confirm",
     Action.CONFIRM_OPT_IN: "opt_in_confirm",
@@ -151,6 +154,28 @@ def _verify(session: Session, sender: Sender, inbound: InboundText, last: str | 
     return "case_digits_wrong", "verify_locked" if tries + 1 >= VERIFY_TRIES else "verify_retry"
 
 
+def _recent_case_context(
+    session: Session, cipher: DataCipher, phone_id: int
+) -> tuple[str | None, str | None]:
+    """What the conversation remembers for a while: the case chosen by its last 4 digits, and the
+    last case question asked (so a bare "0871" can answer it)."""
+    rows = session.execute(
+        select(Exchange.intent, Exchange.body_enc)
+        .where(
+            Exchange.phone_number_id == phone_id,
+            Exchange.direction == Direction.INBOUND.value,
+            Exchange.occurred_at >= utcnow() - CASE_MEMORY,
+        )
+        .order_by(Exchange.occurred_at.desc())
+        .limit(10)
+    ).all()
+    choice = next(
+        (cipher.decrypt(body).strip()[:4] for intent, body in rows if intent == "case_choice"), None
+    )
+    asked = next((intent for intent, _ in rows if intent in CASE_QUESTIONS), None)
+    return choice, asked
+
+
 def _previous_reply(session: Session, cipher: DataCipher, inbound_record: Exchange) -> Reply:
     reply = exchange_log.reply_to(session, inbound_record)
     if reply is None:
@@ -207,9 +232,25 @@ def handle_inbound(
         if sender.participant_id is None:  # verified once, but the number has since left the case data
             template_id = "verify_unknown"
         else:
-            answered = answering.answer(session, sender.participant_id, sender.language, inbound.body)
-            intent, template_id, fields = answered.intent, answered.template_id, answered.fields
-            language = answered.language
+            choice, asked = _recent_case_context(session, cipher, sender.phone_id)
+            digits = FOUR_DIGITS.match(inbound.body)
+            if digits is not None and asked is not None:
+                # A bare "0871" after a case question: that case, for the question they asked.
+                answered = answering.answer(
+                    session,
+                    sender.participant_id,
+                    sender.language,
+                    inbound.body,
+                    case_last4=digits.group(1),
+                    intent=asked,
+                )
+                intent = "case_choice"
+            else:
+                answered = answering.answer(
+                    session, sender.participant_id, sender.language, inbound.body, case_last4=choice
+                )
+                intent = answered.intent
+            template_id, fields, language = answered.template_id, answered.fields, answered.language
 
     received = NewExchange(
         direction=Direction.INBOUND,

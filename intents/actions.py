@@ -35,9 +35,9 @@ def _participant(session: Session, tracker: Tracker) -> int | None:
     return case_source.participant_for_sender(session, tracker.sender_id)
 
 
-def chosen_cases(cases: list[CaseFacts], text: str) -> list[CaseFacts]:
-    """The cases the text names by their last 4 digits, or all of them when it names none."""
-    named = set(_FOUR_DIGITS.findall(text))
+def chosen_cases(cases: list[CaseFacts], text: str, remembered: str | None = None) -> list[CaseFacts]:
+    """The cases the text names by their last 4 digits, else the one chosen a moment ago, else all."""
+    named = set(_FOUR_DIGITS.findall(text)) or ({remembered} if remembered else set())
     picked = [case for case in cases if case.last4 in named]
     return picked or cases
 
@@ -97,7 +97,7 @@ class _CaseAnswer(Action, abc.ABC):
             if not cases:
                 dispatcher.utter_message(response="utter_safe_fallback")
                 return []
-            cases = chosen_cases(cases, text)
+            cases = chosen_cases(cases, text, tracker.get_slot("case_last4"))
             if len(cases) > MAX_LISTED:
                 items = ", ".join(case.last4 for case in cases)
                 dispatcher.utter_message(response="utter_choose_case", count=str(len(cases)), items=items)
