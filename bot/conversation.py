@@ -19,6 +19,7 @@ from bot.guard import blocked_reason
 from bot.replies import Replies
 from consent import ledger
 from consent.policy import Action, decide
+from intents import detect_language
 from storage import exchange_log
 from storage.crypto import DataCipher
 from storage.exchange_log import NewExchange
@@ -154,6 +155,12 @@ def _verify(session: Session, sender: Sender, inbound: InboundText, last: str | 
     return "case_digits_wrong", "verify_locked" if tries + 1 >= VERIFY_TRIES else "verify_retry"
 
 
+def _text_language(text: str) -> str | None:
+    """The text's own language when it is clear ("hola" is Spanish), else None."""
+    guess = detect_language(text)
+    return guess.language if guess.clear else None
+
+
 def _recent_case_context(
     session: Session, cipher: DataCipher, phone_id: int
 ) -> tuple[str | None, str | None]:
@@ -223,7 +230,9 @@ def handle_inbound(
 
     intent, template_id = decision.intent, REPLY_TEMPLATE.get(decision.action)
     fields: dict[str, str] = {}
-    language = decision.language or sender.language or "en"
+    # Keywords say nothing of language (carriers tell everyone to text STOP); other texts may.
+    text_language = None if decision.event is not None else _text_language(inbound.body)
+    language = decision.language or text_language or sender.language or "en"
     if decision.action is Action.VERIFY:
         intent, template_id = _verify(session, sender, inbound, last)
         if intent == "case_digits":

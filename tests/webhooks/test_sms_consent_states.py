@@ -66,9 +66,10 @@ def test_an_opted_out_number_gets_silence_for_anything_but_opt_in_and_help(
 def test_a_number_never_opted_in_gets_enrollment_instructions_and_no_case_data(
     demo_app: Flask, demo_client
 ) -> None:
-    for body in (QUESTION, "what is my balance", "hola"):
+    # The reply follows the text's language when it is clear ("hola"), else the participant's (English).
+    for body, language in ((QUESTION, "en"), ("what is my balance", "en"), ("hola", "es")):
         text = reply(demo_client, NEVER_OPTED_IN, body)
-        assert_says(text, "enroll", "en")
+        assert_says(text, "enroll", language)
         assert_no_case_data(text)
     assert consent_label(demo_app, NEVER_OPTED_IN) == "never_opted_in"
     assert [row.intent for row in exchange_rows(demo_app, NEVER_OPTED_IN) if row.direction == "inbound"] == [
