@@ -5,6 +5,7 @@ The action runs in-process on the engine's session, exactly as the action server
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rasa_sdk import Tracker
@@ -20,6 +21,21 @@ from intents.classifier import Intent
 _MESSAGE_KEYS = frozenset(
     {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment"}
 )
+
+
+# "del caso 0871", "for case ending 0234", or a bare 4 digits: which case is the action's business
+# (intents.actions.chosen_cases); the classifier, trained on texts without them, reads the rest.
+_CASE_REFERENCE = re.compile(
+    r"\b(?:(?:del|de|en el|for|on|in)\s+)?(?:(?:el|the|my|mi)\s+)?(?:caso|case)"
+    r"(?:\s+(?:ending(?:\s+in)?|que\s+termina\s+en|#|no\.?|number|numero|número))?\s*\d{4}\b"
+    r"|(?<!\d)\d{4}(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def without_case_reference(text: str) -> str:
+    """The text with any mention of a case by its last 4 digits taken out."""
+    return " ".join(_CASE_REFERENCE.sub(" ", text).split())
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,7 @@ def answer(
     case_last4: the case the conversation is about (chosen earlier); intent: answer this intent instead of
     the text's (a bare case number answering the question asked before it).
     """
-    parse = intents.parse(text)
+    parse = intents.parse(without_case_reference(text))
     language = parse.language if parse.language_clear or not preferred_language else preferred_language
     chosen = Intent(intent) if intent else parse.intent
     tracker = Tracker.from_dict(

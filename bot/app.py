@@ -13,8 +13,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import extensions
-from bot.replies import Replies, load_templates
-from bot.settings import load_settings
+from bot.guard import blocked_reason
+from bot.replies import Replies, TemplateError, check_settings_against, load_templates
+from bot.settings import ConfigError, load_settings
 from storage.crypto import DataCipher
 from storage.database import Database
 
@@ -45,14 +46,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    app.extensions["replies"] = Replies(
+    templates = load_templates()
+    replies = Replies(
         {
             "program": settings.PROGRAM_NAME,
             "agency_phone": settings.AGENCY_PHONE,
             "agency_url": settings.AGENCY_URL,
         },
-        load_templates(),
+        templates,
     )
+    try:
+        check_settings_against(replies, templates, blocked_reason)
+    except TemplateError as exc:
+        raise ConfigError(str(exc)) from None
+    app.extensions["replies"] = replies
     if settings.TRUSTED_PROXIES:
         app.wsgi_app = ProxyFix(
             app.wsgi_app,

@@ -99,10 +99,15 @@ _SENDER = (
 )
 
 
-def _sender(session: Session, cipher: DataCipher, number: str) -> Sender:
+def _find_sender(session: Session, cipher: DataCipher, number: str) -> Sender | None:
     found = session.execute(_SENDER, {"hashes": cipher.lookup_hashes(number)}).first()
+    return None if found is None else Sender(*found)
+
+
+def _sender(session: Session, cipher: DataCipher, number: str) -> Sender:
+    found = _find_sender(session, cipher, number)
     if found is not None:
-        return Sender(*found)
+        return found
     phone = PhoneNumber(lookup_hash=cipher.lookup_hash(number), number_enc=cipher.encrypt(number))
     session.add(phone)
     session.flush()

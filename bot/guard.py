@@ -19,10 +19,18 @@ CHECKS = (
     (
         "street_address",
         re.compile(
-            r"\b\d{1,6}\s+(?:[A-Za-z0-9.'-]+\s+){1,4}"
+            # Not after ':' or '.', so a time ("9:00 AM at Family Court") is not a house number.
+            r"(?<![:.\d])\b\d{1,6}\s+(?:[A-Za-z0-9.'-]+\s+){1,4}"
             r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|hwy|highway"
-            r"|pkwy|parkway|cir|circle|ter|terrace|calle|avenida)\b\.?",
+            r"|pkwy|parkway|cir|circle|ter|terrace)\b\.?",
             re.IGNORECASE,
+        ),
+    ),
+    # Spanish order: the kind of street first, the number last ("Calle Mayor 45").
+    (
+        "street_address",
+        re.compile(
+            r"\b(?:calle|avenida|av\.|carretera|camino|paseo)\s+(?:[\w.'-]+\s+){1,4}\d{1,6}\b", re.IGNORECASE
         ),
     ),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,3 +103,18 @@ class Replies:
         if extra:
             raise TemplateError(f"{template_id}: not declared: {', '.join(extra)}")
         return template.text.format(**self._settings_fields, **fields)
+
+
+def check_settings_against(
+    replies: Replies, templates: dict[tuple[str, str], Template], blocked: Callable[[str], str | None]
+) -> None:
+    """Render every template that has no fields of its own; raise TemplateError if the program's settings
+    make one look like personal data (an undashed phone number would block every HELP and STOP reply)."""
+    for (template_id, language), template in sorted(templates.items()):
+        if not template.fields:
+            reason = blocked(replies.render(template_id, language))
+            if reason is not None:
+                raise TemplateError(
+                    f"the {template_id} reply ({language}) would be blocked as {reason}: check PROGRAM_NAME, "
+                    "AGENCY_PHONE (write it with dashes, e.g. 1-800-555-0199) and AGENCY_URL"
+                )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import re
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -116,7 +117,10 @@ class ActionNextDueDate(_CaseAnswer):
 
     def answer(self, session: Session, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
         """When the next payment is due, per case when there are several."""
-        due = [case for case in cases if case.next_due_date is not None]
+        # A due date already past is not "next": the export is stale or the payment is late; the
+        # reply then sends them to a person rather than state a wrong date.
+        today = date.today()
+        due = [case for case in cases if case.next_due_date is not None and case.next_due_date >= today]
         if not due:
             return "no_due_date", {}
         if len(due) == 1:
@@ -169,9 +173,10 @@ class ActionNextAppointment(_CaseAnswer):
 
 
 def _simple(intent: Intent, response: str) -> type[_Answer]:
-    return type(
-        f"Action{intent.value.title().replace('_', '')}", (_Answer,), {"intent": intent, "response": response}
-    )
+    name = f"Action{intent.value.title().replace('_', '')}"
+    # This module, not abc, must own the class: the action server pickles it by its qualified name.
+    namespace = {"intent": intent, "response": response, "__module__": __name__, "__qualname__": name}
+    return type(name, (_Answer,), namespace)
 
 
 ActionPaymentOptions = _simple(Intent.PAYMENT_OPTIONS, "payment_options")

@@ -120,3 +120,13 @@ def test_development_makes_local_secrets_once_and_keeps_them(tmp_path: Path) -> 
     # A secret given in the environment beats the generated one.
     third = load_settings({"SECRET_KEY": "mine"}, None, tmp_path)
     assert third.SECRET_KEY == "mine" and third.DATA_KEYS == first.DATA_KEYS
+
+
+def test_contact_settings_that_would_trip_the_guard_stop_start_up(tmp_path: Path) -> None:
+    from bot import create_app
+
+    with pytest.raises(ConfigError, match="AGENCY_PHONE") as caught:
+        create_app(
+            {**SECRETS, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "AGENCY_PHONE": "18005550199"}
+        )
+    assert "long_number" in caught.value.format_message()

@@ -156,8 +156,14 @@ def test_named_texts(text: str, intent: str, language: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["is it going to rain tomorrow", "tell me a joke", "cuentame un chiste", "can i get food stamps",
-     "how do i get full custody", "mi medicaid sigue activo"],
+    [
+        "is it going to rain tomorrow",
+        "tell me a joke",
+        "cuentame un chiste",
+        "can i get food stamps",
+        "how do i get full custody",
+        "mi medicaid sigue activo",
+    ],
 )
 def test_out_of_scope_texts(text: str) -> None:
     assert parse(text).intent is Intent.OUT_OF_SCOPE
@@ -181,8 +187,15 @@ def test_a_1600_character_text_is_read_quickly() -> None:
 
 @pytest.mark.parametrize(
     ("text", "language", "clear"),
-    [("hola", "es", True), ("hi", "en", True), ("¿Cuándo?", "es", True), ("ok", "en", False),
-     ("cuando is my pago", "en", False), ("ya pagó el papá", "es", True), ("did he pay", "en", True)],
+    [
+        ("hola", "es", True),
+        ("hi", "en", True),
+        ("¿Cuándo?", "es", True),
+        ("ok", "en", False),
+        ("cuando is my pago", "en", False),
+        ("ya pagó el papá", "es", True),
+        ("did he pay", "en", True),
+    ],
 )
 def test_language_and_whether_it_is_clear(text: str, language: str, clear: bool) -> None:
     guess = detect_language(text)

@@ -49,7 +49,7 @@ def outbound(phone_id: int, body: str) -> NewExchange:
         phone_number_id=phone_id,
         body=body,
         consent_state="opted_in_verified",
-        template_id="answer_pending",
+        template_id="next_due_date",
         delivery_status="twiml",
     )
 

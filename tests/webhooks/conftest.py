@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
@@ -41,6 +42,15 @@ OPTED_OUT = "+19195550105"  # web opt-in, then STOP
 UNVERIFIED = "+19195550106"  # opted in by texting START only; case DEMO-300118
 NEVER_OPTED_IN = "+19195550107"  # on file, never opted in; case DEMO-300119
 NOT_ON_FILE = "+19195550188"  # in no import at all
+# The day the demo data is loaded as (bot/demo.py dates everything from it): fixed once per run, so a
+# test that crosses midnight still finds the dates it expects.
+DEMO_TODAY = date.today()
+
+
+def demo_day(days: int) -> date:
+    """A demo date: days after (or, negative, before) DEMO_TODAY."""
+    return DEMO_TODAY + timedelta(days=days)
+
 
 # The inbound-SMS form fields of the sample, minus its _comment.
 SAMPLE: dict[str, str] = {
@@ -154,7 +164,7 @@ def ensure_chain_head(database: Database) -> None:
 def load_demo(app: Flask) -> None:
     """Seed the fictional demo participants, cases, payments and consent into the app's database."""
     with app.extensions["database"].transaction() as session:
-        demo.load(session, app.extensions["cipher"])
+        demo.load(session, app.extensions["cipher"], today=DEMO_TODAY)
 
 
 def row_counts(app: Flask) -> dict[str, int]:

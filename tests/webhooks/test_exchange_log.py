@@ -115,7 +115,7 @@ def test_an_edited_record_is_named(demo_app: Flask, logged: int) -> None:
         "body_enc": cipher.encrypt("I never sent this"),
         "intent": "question",
         "occurred_at": record.occurred_at - timedelta(seconds=1),
-        "template_id": "answer_pending",
+        "template_id": "next_due_date",
         "consent_state": "opted_in_verified",
         "phone_number_id": other_phone,
         "message_sid": "SM" + "0" * 32,
@@ -183,7 +183,7 @@ def _forge(app: Flask, seq: int) -> None:
                 phone_number_id=last.phone_number_id,
                 body_enc=app.extensions["cipher"].encrypt("We have waived your arrears."),
                 intent=None,
-                template_id="answer_pending",
+                template_id="next_due_date",
                 consent_state="opted_in_verified",
                 delivery_status="twiml",
                 prev_hash=last.record_hash,
@@ -271,7 +271,7 @@ def test_rotate_keys_lets_the_old_key_go(
 
     both = make_app(DATA_KEYS=f"{new_key},{DATA_KEY}")
     # While both keys are listed, old records read and new ones are written with the new key.
-    assert_says(reply(both.test_client(), VERIFIED_ES, "hola"), "answer_pending", "es")
+    assert_says(reply(both.test_client(), VERIFIED_ES, "hola"), "greet", "es")
     records += 2
     assert_intact(verify_log(both), records)
 
@@ -309,8 +309,8 @@ def test_rotate_keys_lets_the_old_key_go(
     assert consent_label(only_new, VERIFIED_EN) == "opted_out"  # texted "please stop texting me"
     assert reply(client, VERIFIED_EN, "when is my next payment due") is None
     assert reply(client, OPTED_OUT, "when is my next payment due") is None
-    assert_says(reply(client, UNVERIFIED, "when is my next payment due"), "answer_pending", "en")  # verified
-    assert_says(reply(client, VERIFIED_ES, "hola"), "answer_pending", "es")
+    assert_says(reply(client, UNVERIFIED, "when is my next payment due"), "next_due_date", "en")  # verified
+    assert_says(reply(client, VERIFIED_ES, "hola"), "greet", "es")
     assert_says(reply(client, NEVER_OPTED_IN, "hello"), "enroll", "en")
     assert_says(reply(client, NOT_ON_FILE, "hello"), "verify_unknown", "en")
     with only_new.extensions["database"].session() as session:

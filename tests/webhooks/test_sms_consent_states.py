@@ -2,7 +2,7 @@
 
 opted out -> silence (only opt-in and HELP words answered); never opted in -> enrollment instructions;
 opted in but unverified -> the last 4 digits of a case number, 3 tries a day; verified -> the
-answering step (for now the fixed answer_pending reply). Plain-language revocation revokes; an unclear
+answering step (its answers are tested in tests/answers). Plain-language revocation revokes; an unclear
 one is asked about once.
 """
 
@@ -25,12 +25,13 @@ from tests.webhooks.conftest import (
     VERIFIED_ES_FTI,
     consent_events,
     consent_label,
+    demo_day,
     exchange_rows,
     new_sid,
     phone_id,
     reply,
 )
-from tests.webhooks.wording import assert_says
+from tests.webhooks.wording import assert_answered, assert_says, written_day
 
 QUESTION = "when is my next payment due"
 # What the demo files hold about 0106/0107's cases: none of it may reach a number not yet verified.
@@ -105,9 +106,12 @@ def test_an_unverified_number_is_asked_for_case_digits_and_verified_by_the_right
     assert_says(reply(demo_client, UNVERIFIED, " 0118. ", sid=sid), "verify_ok", "en")
     assert consent_events(demo_app, UNVERIFIED)[-1] == ("verification", "sms_case_digits", sid)
     assert consent_label(demo_app, UNVERIFIED) == "opted_in_verified"
-    assert_says(reply(demo_client, UNVERIFIED, QUESTION), "answer_pending", "en")
+    # Now answered from its case (DEMO-300118, due 12 days after the demo's day).
+    text = reply(demo_client, UNVERIFIED, QUESTION)
+    assert_says(text, "next_due_date", "en")
+    assert written_day(demo_day(12), "en") in text
     inbound = [row.intent for row in exchange_rows(demo_app, UNVERIFIED) if row.direction == "inbound"]
-    assert inbound == ["unverified", "unverified", "case_digits", "question"]
+    assert inbound == ["unverified", "unverified", "case_digits", "next_due_date"]
 
 
 def test_case_digits_sent_before_being_asked_are_not_taken(demo_app: Flask, demo_client) -> None:
@@ -141,15 +145,42 @@ def test_wrong_digits_get_a_retry_then_three_wrong_tries_lock_the_number_for_a_d
     assert consent_label(demo_app, UNVERIFIED) == "opted_in_verified"
 
 
-@pytest.mark.parametrize(
-    ("number", "language"), [(VERIFIED_EN, "en"), (VERIFIED_ES, "es"), (VERIFIED_ES_FTI, "es")]
-)
-def test_a_verified_number_gets_the_fixed_answer_pending_reply(
-    demo_app: Flask, demo_client, number: str, language: str
-) -> None:
-    for body in (QUESTION, "did you get my payment", "¿cuándo es mi próximo pago?", "yes"):
+# What each verified demo number gets: (template, language, a demo date the reply must carry) for a
+# question in English, "did you get my payment", a question in Spanish, and a plain "yes". The language
+# is the text's when it is clear, else the participant's.
+VERIFIED_ANSWERS = {
+    # English, custodial on DEMO-100234: due in 5 days, paid to them 10 days ago.
+    VERIFIED_EN: [
+        ("next_due_date", "en", demo_day(5)),
+        ("last_payment_paid_to_me", "en", demo_day(-10)),
+        ("next_due_date", "es", demo_day(5)),
+        ("out_of_scope", "en", None),
+    ],
+    # Spanish, custodial on DEMO-100871: due in 12 days, paid to them 15 days ago.
+    VERIFIED_ES: [
+        ("next_due_date", "en", demo_day(12)),
+        ("last_payment_paid_to_me", "en", demo_day(-15)),
+        ("next_due_date", "es", demo_day(12)),
+        ("out_of_scope", "es", None),
+    ],
+    # Spanish, paying on DEMO-200456 (due in 20 days), whose newest payment is a federal tax offset.
+    VERIFIED_ES_FTI: [
+        ("next_due_date", "en", demo_day(20)),
+        ("payment_see_portal", "en", None),
+        ("next_due_date", "es", demo_day(20)),
+        ("out_of_scope", "es", None),
+    ],
+}
+
+
+@pytest.mark.parametrize("number", list(VERIFIED_ANSWERS))
+def test_a_verified_number_reaches_the_answering_step(demo_app: Flask, demo_client, number: str) -> None:
+    bodies = (QUESTION, "did you get my payment", "¿cuándo es mi próximo pago?", "yes")
+    for body, (template, language, day) in zip(bodies, VERIFIED_ANSWERS[number], strict=True):
         text = reply(demo_client, number, body)
-        assert_says(text, "answer_pending", language)
+        assert_says(text, template, language)
+        if day is not None:
+            assert written_day(day, language) in text, body
         # 0104's case has a federal tax offset of 1200.00: FTI never reaches a text.
         assert "1200" not in text and "1,200" not in text
     assert consent_label(demo_app, number) == "opted_in_verified"  # a plain "yes" is not an opt-in event
@@ -172,7 +203,7 @@ def test_plain_language_revocation_revokes_with_the_stop_confirmation(demo_app: 
 
 def test_questions_that_contain_a_stop_word_do_not_revoke(demo_app: Flask, demo_client) -> None:
     for body in ("when does my support order end", "how do i cancel autopay", "can you stop the garnishment"):
-        assert_says(reply(demo_client, VERIFIED_EN, body), "answer_pending", "en")
+        assert_answered(reply(demo_client, VERIFIED_EN, body), "en")
     assert consent_label(demo_app, VERIFIED_EN) == "opted_in_verified"
     assert [kind for kind, _, _ in consent_events(demo_app, VERIFIED_EN)] == ["opt_in"]
 
@@ -196,10 +227,10 @@ def test_an_unclear_request_in_spanish_is_asked_in_spanish_and_si_revokes(
 
 def test_the_clarifying_question_is_asked_only_once(demo_app: Flask, demo_client) -> None:
     assert_says(reply(demo_client, VERIFIED_EN, "stop this"), "revoke_clarify", "en")
-    # A second unclear text right after the question is not asked about again.
-    assert_says(reply(demo_client, VERIFIED_EN, "stop this"), "answer_pending", "en")
+    # A second unclear text right after the question is not asked about again: the answering step has it.
+    assert_answered(reply(demo_client, VERIFIED_EN, "stop this"), "en")
     # "yes" is no longer an answer to the question.
-    assert_says(reply(demo_client, VERIFIED_EN, "yes"), "answer_pending", "en")
+    assert_says(reply(demo_client, VERIFIED_EN, "yes"), "out_of_scope", "en")
     assert consent_label(demo_app, VERIFIED_EN) == "opted_in_verified"
 
 
@@ -210,8 +241,8 @@ def test_after_a_revocation_only_opt_in_and_help_words_are_answered(demo_app: Fl
     assert_says(reply(demo_client, VERIFIED_EN, "HELP"), "help", "en")
     assert reply(demo_client, VERIFIED_EN, QUESTION) is None
     assert_says(reply(demo_client, VERIFIED_EN, "START"), "opt_in_confirm", "en")
-    assert_says(reply(demo_client, VERIFIED_EN, QUESTION), "answer_pending", "en")
+    assert_says(reply(demo_client, VERIFIED_EN, QUESTION), "next_due_date", "en")
     outbound = [
         row.template_id for row in exchange_rows(demo_app, VERIFIED_EN) if row.direction == "outbound"
     ]
-    assert outbound == ["opt_out_confirm", "help", "opt_in_confirm", "answer_pending"]
+    assert outbound == ["opt_out_confirm", "help", "opt_in_confirm", "next_due_date"]

@@ -25,7 +25,7 @@ from tests.webhooks.conftest import (
     reply,
     send,
 )
-from tests.webhooks.wording import assert_says
+from tests.webhooks.wording import assert_answered, assert_says
 
 
 def family(which: KeywordFamily) -> list[Keyword]:
@@ -69,7 +69,7 @@ def test_every_opt_in_keyword_resubscribes_with_the_ctia_confirmation_in_its_lan
         assert consent_events(demo_app, OPTED_OUT)[-1] == ("opt_in", "sms_keyword", sid), keyword.word
         # The number was verified by its web opt-in; an SMS opt-in keeps that.
         assert consent_label(demo_app, OPTED_OUT) == "opted_in_verified", keyword.word
-        assert_says(reply(demo_client, OPTED_OUT, "hello"), "answer_pending", "en")
+        assert_says(reply(demo_client, OPTED_OUT, "hello"), "greet", "en")
         assert_says(reply(demo_client, OPTED_OUT, "STOP"), "opt_out_confirm", "en")
 
 
@@ -140,8 +140,9 @@ def test_case_spaces_and_punctuation_around_a_keyword_are_ignored(demo_client) -
 
 
 def test_keywords_inside_a_sentence_are_not_keywords(demo_app: Flask, demo_client) -> None:
-    assert_says(reply(demo_client, VERIFIED_EN, "help me understand my payment"), "answer_pending", "en")
-    assert_says(reply(demo_client, VERIFIED_EN, "when does my support order end"), "answer_pending", "en")
+    # Questions for the answering step, not the HELP and STOP keywords' replies.
+    assert_answered(reply(demo_client, VERIFIED_EN, "help me understand my payment"), "en")
+    assert_answered(reply(demo_client, VERIFIED_EN, "when does my support order end"), "en")
     assert consent_label(demo_app, VERIFIED_EN) == "opted_in_verified"
 
 

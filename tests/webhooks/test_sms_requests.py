@@ -21,6 +21,7 @@ from tests.webhooks.conftest import (
     VERIFIED_EN_IVR,
     VERIFIED_ES,
     consent_events,
+    demo_day,
     exchange_rows,
     message_text,
     new_sid,
@@ -31,7 +32,7 @@ from tests.webhooks.conftest import (
     sign,
     sqlite_only,
 )
-from tests.webhooks.wording import assert_says
+from tests.webhooks.wording import assert_answered, assert_says, written_day
 
 PUBLIC_URL = "https://sms.childsupport.example.gov/webhooks/sms"
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sms.childsupport.example.gov"}
@@ -52,7 +53,9 @@ def assert_rejected(
 
 def test_a_correctly_signed_request_is_answered_and_stored(demo_app: Flask, demo_client) -> None:
     before = row_counts(demo_app)
-    assert_says(reply(demo_client, VERIFIED_EN, "when is my next payment due"), "answer_pending", "en")
+    text = reply(demo_client, VERIFIED_EN, "when is my next payment due")
+    assert_says(text, "next_due_date", "en")
+    assert written_day(demo_day(5), "en") in text  # DEMO-100234's next due date
     after = row_counts(demo_app)
     assert after["exchanges"] == before["exchanges"] + 2
     assert after["chain_head_seq"] == before["chain_head_seq"] + 2
@@ -122,15 +125,13 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(demo_app: Flask, 
     before = row_counts(demo_app)
     refused = send(demo_client, VERIFIED_EN, "hello", url=PUBLIC_URL, headers=FORWARDED)
     assert_rejected(demo_app, refused, 403, "does not match", before)
-    assert_says(
-        reply(demo_client, VERIFIED_EN, "hello", url=LOCAL_URL, headers=FORWARDED), "answer_pending", "en"
-    )
+    assert_says(reply(demo_client, VERIFIED_EN, "hello", url=LOCAL_URL, headers=FORWARDED), "greet", "en")
 
 
 @sqlite_only
 def test_unknown_extra_fields_are_accepted(demo_client) -> None:
     extra = {"NewTwilioField": "something", "MediaUrl0": "", "AddOns": '{"status":"successful"}'}
-    assert_says(reply(demo_client, VERIFIED_EN, "hello", extra=extra), "answer_pending", "en")
+    assert_says(reply(demo_client, VERIFIED_EN, "hello", extra=extra), "greet", "en")
 
 
 def test_refused_requests_store_nothing_on_either_database(demo_app: Flask, demo_client) -> None:
@@ -159,7 +160,7 @@ def test_a_missing_field_is_named(demo_app: Flask, demo_client, field: str) -> N
 
 
 def test_a_body_of_1600_characters_is_accepted_and_1601_is_not(demo_app: Flask, demo_client) -> None:
-    assert_says(reply(demo_client, VERIFIED_EN, "ñ" * 1600), "answer_pending", "en")
+    assert_answered(reply(demo_client, VERIFIED_EN, "ñ" * 1600))
     before = row_counts(demo_app)
     assert_rejected(
         demo_app, send(demo_client, VERIFIED_EN, "a" * 1601), 400, "Body is longer than 1600", before
@@ -177,7 +178,7 @@ def test_control_characters_in_the_body_are_refused(demo_app: Flask, demo_client
 
 @sqlite_only
 def test_newlines_and_tabs_in_the_body_are_fine(demo_client) -> None:
-    assert_says(reply(demo_client, VERIFIED_EN, "line one\r\nline two\tend"), "answer_pending", "en")
+    assert_answered(reply(demo_client, VERIFIED_EN, "line one\r\nline two\tend"), "en")
 
 
 @sqlite_only
@@ -243,7 +244,8 @@ def test_a_message_sid_with_a_trailing_newline_is_refused(demo_app: Flask, demo_
 
 def test_an_mms_sid_is_a_message_sid(demo_client) -> None:
     sid = "MM" + new_sid()[2:]
-    assert_says(reply(demo_client, VERIFIED_EN, "", sid=sid, extra={"NumMedia": "1"}), "answer_pending", "en")
+    # A picture with no text asks nothing: answered as out of scope, in the participant's language.
+    assert_says(reply(demo_client, VERIFIED_EN, "", sid=sid, extra={"NumMedia": "1"}), "out_of_scope", "en")
 
 
 @sqlite_only
@@ -303,7 +305,7 @@ def test_a_retried_stop_after_a_later_start_does_not_revoke_again(demo_app: Flas
     # Twilio retries the old STOP delivery: same answer as then, and no new opt-out.
     assert send(demo_client, VERIFIED_EN, "STOP", sid=stop_sid).get_data() == stop_reply
     assert [kind for kind, _, _ in consent_events(demo_app, VERIFIED_EN)] == ["opt_in", "opt_out", "opt_in"]
-    assert_says(reply(demo_client, VERIFIED_EN, "hello"), "answer_pending", "en")
+    assert_says(reply(demo_client, VERIFIED_EN, "hello"), "greet", "en")
 
 
 def test_a_retried_silent_message_stays_silent(demo_app: Flask, demo_client) -> None:
@@ -352,31 +354,30 @@ def _race(app: Flask, requests: list[tuple[str, str, str]]) -> list[TestResponse
 
 @pytest.fixture
 def overlap(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Make two deliveries overlap for sure: both start reading the sender's state together, and as a
-    first attempt never looks the MessageSid up, one of them must lose on a unique key and run again.
-    Counts the reads and the duplicate checks (only a retry makes one)."""
+    """Make two deliveries overlap for sure: both have read the sender (and found a new number missing)
+    before either writes, and a first attempt never looks the MessageSid up, so one of them must lose on
+    a unique key and run again. Counts the reads and the duplicate checks (only a retry makes one)."""
     calls = {"reads": 0, "find_inbound": 0}
     rendezvous = threading.Barrier(2)
     lock = threading.Lock()
-    original_sender = conversation._sender
+    original_find_sender = conversation._find_sender
     original_find = exchange_log.find_inbound
 
-    def sender(*args):  # noqa: ANN002, ANN202
-        # Meet before reading: a new number's row is written right after the read, and the other
-        # delivery's insert of the same number waits on it, so meeting later would deadlock.
+    def find_sender(*args):  # noqa: ANN002, ANN202
+        found = original_find_sender(*args)
         with lock:
             calls["reads"] += 1
             first_two = calls["reads"] <= 2
         if first_two:
             rendezvous.wait(timeout=10)
-        return original_sender(*args)
+        return found
 
     def find_inbound(*args):  # noqa: ANN002, ANN202
         with lock:
             calls["find_inbound"] += 1
         return original_find(*args)
 
-    monkeypatch.setattr(conversation, "_sender", sender)
+    monkeypatch.setattr(conversation, "_find_sender", find_sender)
     monkeypatch.setattr(exchange_log, "find_inbound", find_inbound)
     return calls
 
@@ -387,7 +388,7 @@ def overlap(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     ("senders", "body", "template"),
     [
         ((VERIFIED_EN, VERIFIED_EN_IVR, VERIFIED_ES), "STOP", "opt_out_confirm"),
-        ((VERIFIED_EN, VERIFIED_EN, VERIFIED_EN), "when is my next payment due", "answer_pending"),
+        ((VERIFIED_EN, VERIFIED_EN, VERIFIED_EN), "when is my next payment due", "next_due_date"),
         ((NOT_ON_FILE, "+19195550189", "+19195550190"), "hi", "enroll"),
     ],
     ids=["stop", "question", "new_number"],
