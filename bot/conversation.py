@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import answering
@@ -114,17 +114,33 @@ def _sender(session: Session, cipher: DataCipher, number: str) -> Sender:
     return Sender(phone.id, None, None, None)
 
 
-def _failed_tries(session: Session, phone_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Exchange)
-        .where(
-            Exchange.phone_number_id == phone_id,
-            Exchange.direction == Direction.INBOUND.value,
-            Exchange.intent == "case_digits_wrong",
-            Exchange.occurred_at >= utcnow() - VERIFY_WINDOW,
-        )
+# Built once (composing a statement costs more than running it). Only up to VERIFY_TRIES rows are read:
+# a number that guessed wrong a thousand times costs no more than one that guessed wrong three times.
+_FAILED_TRIES = (
+    select(Exchange.id)
+    .where(
+        Exchange.phone_number_id == bindparam("phone"),
+        Exchange.direction == Direction.INBOUND.value,
+        Exchange.occurred_at >= bindparam("since"),
+        Exchange.intent == "case_digits_wrong",
     )
+    .order_by(Exchange.occurred_at.desc())
+    .limit(VERIFY_TRIES)
+)
+_RECENT_INBOUND = (
+    select(Exchange.intent, Exchange.body_enc)
+    .where(
+        Exchange.phone_number_id == bindparam("phone"),
+        Exchange.direction == Direction.INBOUND.value,
+        Exchange.occurred_at >= bindparam("since"),
+    )
+    .order_by(Exchange.occurred_at.desc())
+    .limit(10)
+)
+
+
+def _failed_tries(session: Session, phone_id: int) -> int:
+    return len(session.execute(_FAILED_TRIES, {"phone": phone_id, "since": utcnow() - VERIFY_WINDOW}).all())
 
 
 def _case_digits(session: Session, participant_id: int) -> set[str]:
@@ -171,16 +187,7 @@ def _recent_case_context(
 ) -> tuple[str | None, str | None]:
     """What the conversation remembers for a while: the case chosen by its last 4 digits, and the
     last case question asked (so a bare "0871" can answer it)."""
-    rows = session.execute(
-        select(Exchange.intent, Exchange.body_enc)
-        .where(
-            Exchange.phone_number_id == phone_id,
-            Exchange.direction == Direction.INBOUND.value,
-            Exchange.occurred_at >= utcnow() - CASE_MEMORY,
-        )
-        .order_by(Exchange.occurred_at.desc())
-        .limit(10)
-    ).all()
+    rows = session.execute(_RECENT_INBOUND, {"phone": phone_id, "since": utcnow() - CASE_MEMORY}).all()
     choice = next(
         (cipher.decrypt(body).strip()[:4] for intent, body in rows if intent == "case_choice"), None
     )

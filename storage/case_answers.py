@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -68,13 +68,37 @@ class AppointmentFacts:
     office: str
 
 
+# Built once: composing a statement costs more than running it on the webhook's path.
+_CASES = (
+    select(Case.id, Case.case_ref, CaseMember.role, Case.next_due_date, Case.amount_due)
+    .join(CaseMember, CaseMember.case_id == Case.id)
+    .where(CaseMember.participant_id == bindparam("participant"))
+)
+_PAYMENTS = (
+    select(Payment.case_id, Payment.paid_on, Payment.amount, Payment.source)
+    .where(Payment.case_id.in_(bindparam("cases", expanding=True)))
+    .order_by(Payment.case_id, Payment.paid_on.desc(), Payment.id.desc())
+)
+_APPOINTMENTS = (
+    select(
+        Appointment.case_id,
+        Appointment.kind,
+        Appointment.starts_at,
+        Appointment.utc_offset_minutes,
+        Appointment.office,
+    )
+    .where(
+        Appointment.case_id.in_(bindparam("cases", expanding=True)),
+        Appointment.status == AppointmentStatus.SCHEDULED.value,
+        Appointment.starts_at >= bindparam("now"),
+    )
+    .order_by(Appointment.case_id, Appointment.starts_at)
+)
+
+
 def cases_of(session: Session, participant_id: int) -> list[CaseFacts]:
     """The participant's cases, in a stable order (by the last 4 digits)."""
-    rows = session.execute(
-        select(Case.id, Case.case_ref, CaseMember.role, Case.next_due_date, Case.amount_due)
-        .join(CaseMember, CaseMember.case_id == Case.id)
-        .where(CaseMember.participant_id == participant_id)
-    ).all()
+    rows = session.execute(_CASES, {"participant": participant_id}).all()
     facts = [
         CaseFacts(row.id, last4(row.case_ref), CaseRole(row.role), row.next_due_date, row.amount_due)
         for row in rows
@@ -85,11 +109,7 @@ def cases_of(session: Session, participant_id: int) -> list[CaseFacts]:
 def last_payments(session: Session, case_ids: list[int]) -> dict[int, PaymentFacts]:
     """For each case, the newest payment a text may mention."""
     found = {case_id: PaymentFacts(None, None, False) for case_id in case_ids}
-    rows = session.execute(
-        select(Payment.case_id, Payment.paid_on, Payment.amount, Payment.source)
-        .where(Payment.case_id.in_(case_ids))
-        .order_by(Payment.case_id, Payment.paid_on.desc(), Payment.id.desc())
-    ).all()
+    rows = session.execute(_PAYMENTS, {"cases": case_ids}).all()
     seen: set[int] = set()
     hidden: set[int] = set()
     for row in rows:
@@ -110,21 +130,7 @@ def next_appointments(
 ) -> dict[int, AppointmentFacts]:
     """For each case that has one, the next scheduled (never a cancelled) hearing or appointment."""
     now = now or utcnow()
-    rows = session.execute(
-        select(
-            Appointment.case_id,
-            Appointment.kind,
-            Appointment.starts_at,
-            Appointment.utc_offset_minutes,
-            Appointment.office,
-        )
-        .where(
-            Appointment.case_id.in_(case_ids),
-            Appointment.status == AppointmentStatus.SCHEDULED.value,
-            Appointment.starts_at >= now,
-        )
-        .order_by(Appointment.case_id, Appointment.starts_at)
-    ).all()
+    rows = session.execute(_APPOINTMENTS, {"cases": case_ids, "now": now}).all()
     found: dict[int, AppointmentFacts] = {}
     for row in rows:
         if row.case_id not in found:
