@@ -46,16 +46,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    templates = load_templates()
-    replies = Replies(
-        {
-            "program": settings.PROGRAM_NAME,
-            "agency_phone": settings.AGENCY_PHONE,
-            "agency_url": settings.AGENCY_URL,
-        },
-        templates,
-    )
+    # Dollar amounts may appear in replies only when the agency says so (ALLOW_AMOUNTS).
+    contacts = {
+        "program": settings.PROGRAM_NAME,
+        "agency_phone": settings.AGENCY_PHONE,
+        "agency_url": settings.AGENCY_URL,
+    }
     try:
+        templates = load_templates(allow_amounts=settings.ALLOW_AMOUNTS)
+        replies = Replies(contacts, templates)
         check_settings_against(replies, templates, blocked_reason)
     except TemplateError as exc:
         raise ConfigError(str(exc)) from None

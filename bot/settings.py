@@ -37,6 +37,7 @@ NAMES = (
     "SEND_RATE",
     "QUIET_HOURS",
     "TRUSTED_PROXIES",
+    "ALLOW_AMOUNTS",
 )
 SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_KEYS", "DATABASE_URL")
 # Placeholders fit for a laptop; production must name the agency's real contact (CTIA audits HELP).
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, str] = {
     "QUIET_HOURS": "21:00-08:00",
     "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
     "TRUSTED_PROXIES": "0",
+    "ALLOW_AMOUNTS": "false",
 }
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -80,6 +82,7 @@ class Settings:
     SEND_RATE: float
     QUIET_HOURS: tuple[time, time]
     TRUSTED_PROXIES: int
+    ALLOW_AMOUNTS: bool
 
     @property
     def production(self) -> bool:
@@ -180,6 +183,14 @@ def load_settings(
         proxies = -1
     if not 0 <= proxies <= 5:
         raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front of the app (0 to 5)")
+    allow_amounts = str(raw["ALLOW_AMOUNTS"]).strip().lower()
+    if allow_amounts not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"ALLOW_AMOUNTS must be true or false, not {raw['ALLOW_AMOUNTS']!r}")
     values = {name: raw.get(name) or None for name in NAMES}
-    values.update(SEND_RATE=send_rate, QUIET_HOURS=quiet_hours, TRUSTED_PROXIES=proxies)
+    values.update(
+        SEND_RATE=send_rate,
+        QUIET_HOURS=quiet_hours,
+        TRUSTED_PROXIES=proxies,
+        ALLOW_AMOUNTS=allow_amounts in ("true", "1", "yes"),
+    )
     return Settings(**values)

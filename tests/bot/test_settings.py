@@ -130,3 +130,28 @@ def test_contact_settings_that_would_trip_the_guard_stop_start_up(tmp_path: Path
             {**SECRETS, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "AGENCY_PHONE": "18005550199"}
         )
     assert "long_number" in caught.value.format_message()
+
+
+def test_amount_fields_in_templates_need_allow_amounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from bot import app as app_module
+    from bot import create_app, replies
+
+    folder = tmp_path / "templates"
+    shutil.copytree(replies.TEMPLATES, folder)
+    for language in ("en", "es"):
+        path = folder / f"{language}.yml"
+        path.write_text(
+            path.read_text()
+            + '\nbalance:\n  text: "{program}: You owe ${amount_due}."\n  fields: [amount_due]\n'
+        )
+    original = replies.load_templates
+    monkeypatch.setattr(app_module, "load_templates", lambda **kw: original(folder, **kw))
+    settings = {**SECRETS, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    with pytest.raises(ConfigError, match="amount_due could carry personal data"):
+        create_app(settings)
+    app = create_app({**settings, "ALLOW_AMOUNTS": "true"})
+    assert app.extensions["replies"].render("balance", "en", amount_due="350.00").endswith("You owe $350.00.")
