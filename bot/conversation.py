@@ -100,7 +100,7 @@ _SENDER = (
 
 
 def _find_sender(session: Session, cipher: DataCipher, number: str) -> Sender | None:
-    found = session.execute(_SENDER, {"hashes": cipher.lookup_hashes(number)}).first()
+    found = session.connection().execute(_SENDER, {"hashes": cipher.lookup_hashes(number)}).first()
     return None if found is None else Sender(*found)
 
 
@@ -140,7 +140,11 @@ _RECENT_INBOUND = (
 
 
 def _failed_tries(session: Session, phone_id: int) -> int:
-    return len(session.execute(_FAILED_TRIES, {"phone": phone_id, "since": utcnow() - VERIFY_WINDOW}).all())
+    return len(
+        session.connection()
+        .execute(_FAILED_TRIES, {"phone": phone_id, "since": utcnow() - VERIFY_WINDOW})
+        .all()
+    )
 
 
 def _case_digits(session: Session, participant_id: int) -> set[str]:
@@ -187,7 +191,11 @@ def _recent_case_context(
 ) -> tuple[str | None, str | None]:
     """What the conversation remembers for a while: the case chosen by its last 4 digits, and the
     last case question asked (so a bare "0871" can answer it)."""
-    rows = session.execute(_RECENT_INBOUND, {"phone": phone_id, "since": utcnow() - CASE_MEMORY}).all()
+    rows = (
+        session.connection()
+        .execute(_RECENT_INBOUND, {"phone": phone_id, "since": utcnow() - CASE_MEMORY})
+        .all()
+    )
     choice = next(
         (cipher.decrypt(body).strip()[:4] for intent, body in rows if intent == "case_choice"), None
     )

@@ -117,7 +117,8 @@ _STATUS_AFTER = {
 
 def current_state(session: Session, phone_number_id: int) -> ConsentState:
     """Derive the state from the ledger: the latest opt-in or opt-out decides; verification sticks."""
-    latest, verified = session.execute(_STATE, {"phone": phone_number_id}).one()
+    # On the connection: these column reads need none of the ORM session's machinery (the webhook's hot path).
+    latest, verified = session.connection().execute(_STATE, {"phone": phone_number_id}).one()
     return ConsentState(_STATUS_AFTER.get(latest, ConsentStatus.NEVER_OPTED_IN), bool(verified))
 
 

@@ -98,7 +98,7 @@ _APPOINTMENTS = (
 
 def cases_of(session: Session, participant_id: int) -> list[CaseFacts]:
     """The participant's cases, in a stable order (by the last 4 digits)."""
-    rows = session.execute(_CASES, {"participant": participant_id}).all()
+    rows = session.connection().execute(_CASES, {"participant": participant_id}).all()
     facts = [
         CaseFacts(row.id, last4(row.case_ref), CaseRole(row.role), row.next_due_date, row.amount_due)
         for row in rows
@@ -109,7 +109,7 @@ def cases_of(session: Session, participant_id: int) -> list[CaseFacts]:
 def last_payments(session: Session, case_ids: list[int]) -> dict[int, PaymentFacts]:
     """For each case, the newest payment a text may mention."""
     found = {case_id: PaymentFacts(None, None, False) for case_id in case_ids}
-    rows = session.execute(_PAYMENTS, {"cases": case_ids}).all()
+    rows = session.connection().execute(_PAYMENTS, {"cases": case_ids}).all()
     seen: set[int] = set()
     hidden: set[int] = set()
     for row in rows:
@@ -130,7 +130,7 @@ def next_appointments(
 ) -> dict[int, AppointmentFacts]:
     """For each case that has one, the next scheduled (never a cancelled) hearing or appointment."""
     now = now or utcnow()
-    rows = session.execute(_APPOINTMENTS, {"cases": case_ids, "now": now}).all()
+    rows = session.connection().execute(_APPOINTMENTS, {"cases": case_ids, "now": now}).all()
     found: dict[int, AppointmentFacts] = {}
     for row in rows:
         if row.case_id not in found:

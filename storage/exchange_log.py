@@ -88,7 +88,8 @@ def append(session: Session, cipher: DataCipher, entry: NewExchange, reply: NewE
     Returns the message's chain_seq. The chain head stays locked until the caller commits, so do
     everything else first: this is the one serial section of the webhook.
     """
-    head = session.execute(_LOCK_HEAD).one_or_none()
+    connection = session.connection()  # plain Core: the ORM session adds nothing here
+    head = connection.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         raise RuntimeError("exchange chain head row is missing: run flask --app bot migrate")
     seq, last_hash = head.seq, head.last_hash
@@ -123,9 +124,11 @@ def append(session: Session, cipher: DataCipher, entry: NewExchange, reply: NewE
             }
         )
         last_hash = record_hash
-    session.execute(_INSERT, rows)
+    connection.execute(_INSERT, rows)
     key_id, head_mac = cipher.sign(_head_bytes(seq, last_hash))
-    session.execute(_MOVE_HEAD, {"seq": seq, "last_hash": last_hash, "key_id": key_id, "head_mac": head_mac})
+    connection.execute(
+        _MOVE_HEAD, {"seq": seq, "last_hash": last_hash, "key_id": key_id, "head_mac": head_mac}
+    )
     return first
 
 
