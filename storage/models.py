@@ -262,7 +262,8 @@ class Exchange(Base):
     __tablename__ = "exchanges"
     __table_args__ = (
         UniqueConstraint("direction", "message_sid"),
-        Index("ix_exchanges_phone_time", "phone_number_id", "occurred_at"),
+        # The webhook's reads: this number's latest outbound (or recent inbound) messages, newest first.
+        Index("ix_exchanges_phone_direction_time", "phone_number_id", "direction", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

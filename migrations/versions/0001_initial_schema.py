@@ -220,7 +220,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("direction", "message_sid", name=op.f("uq_exchanges_direction_message_sid")),
     )
     with op.batch_alter_table("exchanges", schema=None) as batch_op:
-        batch_op.create_index("ix_exchanges_phone_time", ["phone_number_id", "occurred_at"], unique=False)
+        batch_op.create_index(
+            "ix_exchanges_phone_direction_time", ["phone_number_id", "direction", "occurred_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_exchanges_reply_to_seq"), ["reply_to_seq"], unique=False)
 
     op.create_table(
@@ -265,7 +267,7 @@ def downgrade() -> None:
     op.drop_table("outbound_messages")
     with op.batch_alter_table("exchanges", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_exchanges_reply_to_seq"))
-        batch_op.drop_index("ix_exchanges_phone_time")
+        batch_op.drop_index("ix_exchanges_phone_direction_time")
 
     op.drop_table("exchanges")
     with op.batch_alter_table("consent_events", schema=None) as batch_op:
