@@ -21,11 +21,10 @@ from consent import ledger
 from consent.policy import Action, decide
 from intents import detect_language
 from storage import exchange_log
+from storage.case_answers import cases_of
 from storage.crypto import DataCipher
 from storage.exchange_log import NewExchange
 from storage.models import (
-    Case,
-    CaseMember,
     ConsentChannel,
     ConsentKind,
     Direction,
@@ -147,15 +146,6 @@ def _failed_tries(session: Session, phone_id: int) -> int:
     )
 
 
-def _case_digits(session: Session, participant_id: int) -> set[str]:
-    refs = session.scalars(
-        select(Case.case_ref)
-        .join(CaseMember, CaseMember.case_id == Case.id)
-        .where(CaseMember.participant_id == participant_id)
-    )
-    return {digits[-4:] for ref in refs if len(digits := re.sub(r"\D", "", ref)) >= 4}
-
-
 def _verify(session: Session, sender: Sender, inbound: InboundText, last: str | None) -> tuple[str, str]:
     """Verification by the last 4 digits of a case number: (intent, template id)."""
     if sender.participant_id is None:
@@ -166,7 +156,7 @@ def _verify(session: Session, sender: Sender, inbound: InboundText, last: str | 
     digits = FOUR_DIGITS.match(inbound.body)
     if digits is None or last not in ("verify_ask", "verify_retry"):
         return "unverified", "verify_ask"
-    if digits.group(1) in _case_digits(session, sender.participant_id):
+    if digits.group(1) in {case.last4 for case in cases_of(session, sender.participant_id)}:
         ledger.record(
             session,
             sender.phone_id,
@@ -251,7 +241,9 @@ def handle_inbound(
     intent, template_id = decision.intent, REPLY_TEMPLATE.get(decision.action)
     fields: dict[str, str] = {}
     # Keywords say nothing of language (carriers tell everyone to text STOP); other texts may.
-    text_language = None if decision.event is not None else _text_language(inbound.body)
+    # The answering step judges the text's language itself; other replies only need it without an event.
+    needs_text_language = decision.event is None and decision.action is not Action.ANSWER
+    text_language = _text_language(inbound.body) if needs_text_language else None
     language = decision.language or text_language or sender.language or "en"
     if decision.action is Action.VERIFY:
         intent, template_id = _verify(session, sender, inbound, last)
