@@ -69,9 +69,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     # The edges are imported here, not at the top: they sit above bot/ and import it themselves.
     from bot import cli, health
-    from webhooks import sms
+    from webhooks import sms, status
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sms.blueprint)
+    app.register_blueprint(status.blueprint)
     cli.register(app)
     return app

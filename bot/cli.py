@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import demo
 from bot.extensions import cipher, database, settings
+from bot.outbound.commands import COMMANDS as OUTBOUND_COMMANDS
 from bot.simulate import simulate_command
 from storage import exchange_log, rotation, schema
 from storage.appointment_import import import_appointments
@@ -168,6 +169,7 @@ COMMANDS = (
     rotate_keys_command,
     simulate_command,
     generate_key_command,
+    *OUTBOUND_COMMANDS,
 )
 
 

@@ -38,6 +38,7 @@ NAMES = (
     "QUIET_HOURS",
     "TRUSTED_PROXIES",
     "ALLOW_AMOUNTS",
+    "QUEUE_NAME",
 )
 SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_KEYS", "DATABASE_URL")
 # Placeholders fit for a laptop; production must name the agency's real contact (CTIA audits HELP).
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, str] = {
     "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
     "TRUSTED_PROXIES": "0",
     "ALLOW_AMOUNTS": "false",
+    "QUEUE_NAME": "sms",
 }
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -83,6 +85,7 @@ class Settings:
     QUIET_HOURS: tuple[time, time]
     TRUSTED_PROXIES: int
     ALLOW_AMOUNTS: bool
+    QUEUE_NAME: str
 
     @property
     def production(self) -> bool:
@@ -186,11 +189,15 @@ def load_settings(
     allow_amounts = str(raw["ALLOW_AMOUNTS"]).strip().lower()
     if allow_amounts not in ("true", "false", "1", "0", "yes", "no"):
         raise ConfigError(f"ALLOW_AMOUNTS must be true or false, not {raw['ALLOW_AMOUNTS']!r}")
+    queue_name = str(raw["QUEUE_NAME"]).strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", queue_name):
+        raise ConfigError("QUEUE_NAME must be 1-64 letters, digits, '.', '_' or '-'")
     values = {name: raw.get(name) or None for name in NAMES}
     values.update(
         SEND_RATE=send_rate,
         QUIET_HOURS=quiet_hours,
         TRUSTED_PROXIES=proxies,
         ALLOW_AMOUNTS=allow_amounts in ("true", "1", "yes"),
+        QUEUE_NAME=queue_name,
     )
     return Settings(**values)

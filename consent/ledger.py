@@ -131,3 +131,24 @@ def history(session: Session, phone_number_id: int) -> list[ConsentEvent]:
             .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
         )
     )
+
+
+def states(session: Session, phone_number_ids: list[int] | None = None) -> dict[int, ConsentState]:
+    """Current state of many numbers at once (numbers with no events are left out: NO_CONSENT).
+
+    Replays each number's events in order through `apply`, the same rule `current_state` uses.
+    """
+    query = select(ConsentEvent.phone_number_id, ConsentEvent.kind, ConsentEvent.channel).order_by(
+        ConsentEvent.phone_number_id, ConsentEvent.occurred_at, ConsentEvent.id
+    )
+    found: dict[int, ConsentState] = {}
+    chunks = (
+        [None]
+        if phone_number_ids is None
+        else [phone_number_ids[start : start + 1000] for start in range(0, len(phone_number_ids), 1000)]
+    )
+    for chunk in chunks:
+        statement = query if chunk is None else query.where(ConsentEvent.phone_number_id.in_(chunk))
+        for phone_id, kind, channel in session.execute(statement):
+            found[phone_id] = apply(found.get(phone_id, NO_CONSENT), kind, channel)
+    return found

@@ -308,7 +308,12 @@ class OutboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), index=True)
+    # Whom the notice is for: a number that moved to someone else since is not sent to.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(32))
+    # What the notice is about, as of when it was written (e.g. "appointment:12@2026-12-01T15:00:00+00:00"):
+    # checked again at send time, so a rescheduled or cancelled appointment's reminder never goes out.
+    subject: Mapped[str | None] = mapped_column(String(128))
     template_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2))
     body_enc: Mapped[str] = mapped_column(Text)
@@ -316,11 +321,29 @@ class OutboundMessage(Base):
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[int | None] = mapped_column(Integer)
+    # Why a row ended without going out (opted_out, stale, number_moved, ...) or was held (quiet_hours).
+    reason: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     send_after: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a job was last put on Redis for it (None: never, e.g. Redis was down) and when a worker took it.
+    enqueued_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Announcement(Base):
+    """An agency-wide text, approved through the CLI; the same words go to everyone who opted in."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    text_en: Mapped[str] = mapped_column(Text)
+    text_es: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(128))
+    approved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Supervisor(Base):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.outbound.announcements import ANNOUNCEMENT_MAX_CHARS
 from bot.replies import LANGUAGES, Replies, TemplateError, load_templates
 from bot.segments import SegmentCount, count_segments
 from intents import wording
@@ -37,6 +38,8 @@ def longest_fields(language: str) -> dict[str, str]:
         "office": OFFICE,
         "items": "; ".join(wording.case_item(last4, LONG_DAY, language) for last4 in cases),
         "count": "9",
+        "case_last4": "0234",
+        "message": "M" * ANNOUNCEMENT_MAX_CHARS,
     }
 
 

@@ -1,0 +1,1 @@
+"""Outbound notices: who is due (planning), the outbox jobs (queueing), and sending them (delivery)."""

@@ -1,0 +1,204 @@
+"""Sending one outbox row, in the worker: every check made at send time, then Twilio, then the record.
+
+Order, per row: claim it (one UPDATE: no other job can send it) -> does the number still belong to the
+participant, is the subject (an appointment) unchanged -> quiet hours in the recipient's zone (defer, not
+drop) -> wait for a slot of the shared sending rate -> consent, read now, after the wait (a STOP that came
+in while the row waited wins) -> Twilio -> mark it sent and add it to the exchange log in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.outbound.quiet_hours import next_allowed, zones_for
+from bot.outbound.rate_limit import RateLimiter
+from bot.outbound.twilio_api import OPTED_OUT, SendResult, TwilioSender
+from consent import ledger
+from consent.ledger import ConsentStatus
+from storage import exchange_log, notice_targets, outbox
+from storage.crypto import DataCipher
+from storage.database import Database
+from storage.exchange_log import NewExchange
+from storage.models import ConsentChannel, ConsentKind, Direction, PhoneNumber, utcnow
+from storage.outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait before try number attempts+1."""
+    return BACKOFF[min(attempts, len(BACKOFF)) - 1]
+
+
+@dataclass
+class Courier:
+    """Everything a worker needs to send rows; one per process."""
+
+    database: Database
+    cipher: DataCipher
+    sender: TwilioSender
+    limiter: RateLimiter
+    quiet_hours: tuple[time, time]
+    status_callback_base: str | None  # PUBLIC_BASE_URL + /webhooks/status, or None
+    schedule: Callable[[int, datetime], None]  # put a job for this row on the queue at that time
+    clock: Callable[[], datetime] = utcnow
+    backoff: Callable[[int], timedelta] = backoff
+
+    def deliver(self, outbox_id: int) -> str:
+        """Send one row if it is still due and allowed; return what happened (for logs and tests)."""
+        now = self.clock()
+        with self.database.transaction() as session:
+            claimed = outbox.claim(session, outbox_id, now)
+            if claimed is None:
+                return "not_due"
+            number, reason = self._number_and_subject(session, claimed)
+            if reason is not None:
+                outbox.cancel(session, claimed.id, reason)
+                return f"cancelled:{reason}"
+            until = next_allowed(now, zones_for(number), self.quiet_hours)
+            if until is not None:
+                outbox.hold(session, claimed.id, until, "quiet_hours")
+        if until is not None:
+            self.schedule(claimed.id, until)
+            return "deferred:quiet_hours"
+        # The claim is committed: if this process dies from here on, recovery finds the row "sending".
+        try:
+            self.limiter.acquire()
+        except redis.RedisError:
+            self._put_back(claimed.id)
+            raise
+        with self.database.transaction() as session:
+            state = ledger.current_state(session, claimed.phone_number_id)
+            refusal = _consent_refusal(state, claimed.kind)
+            if refusal is not None:
+                outbox.cancel(session, claimed.id, refusal)
+                return f"cancelled:{refusal}"
+        body = self.cipher.decrypt(claimed.body_enc)
+        result = self.sender.send(number, body, self._callback_url(claimed.id))
+        return self._record(claimed, body, state.label, result)
+
+    def _number_and_subject(self, session: Session, claimed: Claimed) -> tuple[str, str | None]:
+        phone = session.execute(
+            select(PhoneNumber.number_enc, PhoneNumber.participant_id).where(
+                PhoneNumber.id == claimed.phone_number_id
+            )
+        ).one()
+        number = self.cipher.decrypt(phone.number_enc)
+        if claimed.participant_id is not None and phone.participant_id != claimed.participant_id:
+            return number, "number_moved"
+        if claimed.subject and claimed.subject.startswith("appointment:"):
+            appointment_id = int(claimed.subject.split(":", 1)[1].split("@", 1)[0])
+            if notice_targets.appointment_subject(session, appointment_id) != claimed.subject:
+                return number, "appointment_changed"
+        return number, None
+
+    def _callback_url(self, outbox_id: int) -> str | None:
+        # The row's id rides along: if the worker dies before it saves the SID, the callback still finds it.
+        return f"{self.status_callback_base}?outbox={outbox_id}" if self.status_callback_base else None
+
+    def _put_back(self, outbox_id: int) -> None:
+        with self.database.transaction() as session:
+            outbox.release(session, outbox_id)
+
+    def _record(self, claimed: Claimed, body: str, consent_label: str, result: SendResult) -> str:
+        now = self.clock()
+        with self.database.transaction() as session:
+            if result.outcome == "sent":
+                record_sent(
+                    session, self.cipher, claimed, body, consent_label, result.sid, result.status, now
+                )
+                return "sent"
+            if result.outcome == "failed":
+                if result.error_code == OPTED_OUT:
+                    record_carrier_opt_out(session, claimed.phone_number_id, f"outbox:{claimed.id}")
+                outbox.mark_failed(
+                    session,
+                    claimed.id,
+                    result.error_code,
+                    "opted_out" if result.error_code == OPTED_OUT else "twilio_error",
+                )
+                log.warning("outbound %s failed: Twilio error %s", claimed.id, result.error_code)
+                return f"failed:{result.error_code}"
+            if result.outcome == "retry":
+                if claimed.attempts >= MAX_ATTEMPTS:
+                    outbox.mark_failed(session, claimed.id, result.error_code, "retries_exhausted")
+                    return "failed:retries_exhausted"
+                until = now + self.backoff(claimed.attempts)
+                outbox.hold(session, claimed.id, until, "retry", result.error_code)
+            else:
+                log.warning("outbound %s: Twilio's answer was lost; recovery will find out", claimed.id)
+                return "unknown"
+        self.schedule(claimed.id, until)
+        return "retry"
+
+
+def _consent_refusal(state: ledger.ConsentState, kind: str) -> str | None:
+    if state.status is not ConsentStatus.OPTED_IN:
+        return state.status.value
+    if kind != "announcement" and not state.verified:
+        return "not_verified"
+    return None
+
+
+def record_sent(
+    session: Session,
+    cipher: DataCipher,
+    claimed: Claimed,
+    body: str,
+    consent_label: str,
+    sid: str | None,
+    status: str | None,
+    now: datetime,
+) -> bool:
+    """Mark the row sent and add the text to the exchange log, in the caller's transaction.
+
+    False, and nothing written, when the row is no longer "sending": a status callback got there first
+    and recorded the text already (the row is locked while either does it, so only one can).
+    """
+    delivery = "sent" if status in (None, "queued", "accepted", "sending", "scheduled") else status
+    if not outbox.mark_sent(session, claimed.id, sid, status=delivery, now=now):
+        return False
+    exchange_log.append(
+        session,
+        cipher,
+        NewExchange(
+            direction=Direction.OUTBOUND,
+            phone_number_id=claimed.phone_number_id,
+            body=body,
+            consent_state=consent_label,
+            message_sid=sid,
+            template_id=claimed.template_id,
+            intent=f"notice_{claimed.kind}"[:32],
+            delivery_status=delivery,
+            occurred_at=now,
+        ),
+    )
+    return True
+
+
+def record_carrier_opt_out(session: Session, phone_number_id: int, evidence: str) -> None:
+    """Twilio said 21610: the number replied STOP at the carrier; the ledger must agree."""
+    ledger.record(
+        session,
+        phone_number_id,
+        ConsentKind.OPT_OUT,
+        ConsentChannel.DELIVERY_ERROR_21610,
+        evidence,
+        dedupe_key=f"21610:{evidence}"[:64],
+    )

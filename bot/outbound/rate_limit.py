@@ -1,0 +1,71 @@
+"""One sending rate shared by every worker: SEND_RATE messages per second, paced through Redis.
+
+A generic cell rate algorithm (GCRA) in one Lua script, timed by Redis' own clock: each call reserves
+the next free sending slot (slots are 1/rate apart) and says how long to wait for it. Workers on many
+machines therefore share one pace, and a burst never exceeds the short code's throughput.
+Without Redis (inline sending) the same pacing runs in the one process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import redis
+
+KEY = "sms:send-rate"
+
+# KEYS[1]: the slot key. ARGV[1]: microseconds between slots. Returns microseconds to wait.
+_RESERVE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local interval = tonumber(ARGV[1])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now then slot = now end
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil((slot + interval - now) / 1000) + 1000)
+return slot - now
+"""
+
+
+class RateLimiter:
+    """Wait for a sending slot; `acquire` returns the seconds it waited."""
+
+    def __init__(
+        self,
+        rate: float,
+        connection: redis.Redis | None,
+        *,
+        key: str = KEY,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self._interval_us = int(round(1_000_000 / rate)) if rate > 0 else 0
+        self._key = key
+        self._sleep = sleep
+        self._script = connection.register_script(_RESERVE) if connection is not None and rate > 0 else None
+        self._lock = threading.Lock()
+        self._next_local = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        return self._interval_us > 0
+
+    def _reserve_local(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_local)
+            self._next_local = slot + self._interval_us / 1_000_000
+            return slot - now
+
+    def acquire(self) -> float:
+        """Block until this caller's slot comes; raises redis.RedisError when Redis cannot be reached."""
+        if not self.enabled:
+            return 0.0
+        if self._script is not None:
+            wait = int(self._script(keys=[self._key], args=[self._interval_us])) / 1_000_000
+        else:
+            wait = self._reserve_local()
+        if wait > 0:
+            self._sleep(wait)
+        return wait
