@@ -175,4 +175,4 @@ def numbers_of_participants(session: Session) -> Iterator[tuple[int, int, str]]:
         .join(Participant, Participant.id == PhoneNumber.participant_id)
         .order_by(PhoneNumber.id)
     )
-    yield from session.execute(query).tuples()
+    yield from ((row[0], row[1], row[2]) for row in session.execute(query))

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
+import requests
 from rq import Queue
 from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioException
 
 from bot.outbound.delivery import Courier, record_sent
 from consent import ledger
 from storage import outbox
-from storage.models import OutboundMessage, PhoneNumber, utcnow
+from storage.models import OutboundMessage, PhoneNumber
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,7 @@ def recover_stuck(
     courier: Courier, now: datetime | None = None, stuck_after: timedelta = STUCK_AFTER
 ) -> tuple[int, int]:
     """Resolve rows left "sending": (found at Twilio and marked sent, put back to be sent)."""
-    now = now or utcnow()
+    now = now or courier.clock()
     with courier.database.transaction() as session:
         stuck = outbox.stuck_sending(session, now - stuck_after)
     found = requeued = 0
@@ -109,7 +111,13 @@ def recover_stuck(
         with courier.database.transaction() as session:
             number = courier.cipher.decrypt(session.get(PhoneNumber, phone_id).number_enc)
             body = courier.cipher.decrypt(body_enc)
-            message = courier.sender.find(number, body, claimed_at - timedelta(minutes=1))
+            try:
+                message = courier.sender.find(number, body, claimed_at - timedelta(minutes=1))
+            except (TwilioException, requests.exceptions.RequestException) as exc:
+                log.warning(
+                    "outbound recovery: cannot ask Twilio about %s (%s); later", outbox_id, type(exc).__name__
+                )
+                continue
             if message is not None:
                 claimed = _claimed_row(session, outbox_id)
                 label = ledger.current_state(session, phone_id).label
@@ -143,7 +151,7 @@ def sweep(
     courier: Courier, enqueuer: Enqueuer, now: datetime | None = None, stuck_after: timedelta = STUCK_AFTER
 ) -> SweepResult:
     """Recover stuck rows, then enqueue every due row that has no live job."""
-    now = now or utcnow()
+    now = now or courier.clock()
     found, requeued = recover_stuck(courier, now, stuck_after)
     with courier.database.transaction() as session:
         ids = outbox.due(session, now, REQUEUE_AFTER)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import contextlib
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import twilio_fake
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from bot import create_app
+from bot.outbound import service
 from storage.models import OutboundMessage
+from tests.conftest import app_settings
 
-# Payments may not be dated in the future, so the caseload is dated from the real day; commands run with --today.
+# Payments may not be dated in the future: the caseload is dated from the real day; commands use --today.
 TODAY = date.today()
 PAYER = "+19195550201"  # noncustodial, English, web opt-in; CASE-10001 due TODAY+3
 RECEIVER = "+19195550202"  # custodial on CASE-10001, Spanish, IVR opt-in
@@ -91,3 +100,65 @@ def outbox_rows(app: Flask) -> list[OutboundMessage]:
 def loaded_app(app: Flask, tmp_path: Path) -> Flask:
     load_caseload(app, tmp_path)
     return app
+
+
+# ---- a live app (real HTTP, so the Twilio fake can post status callbacks to it) ------------------------
+TOKEN = "test-auth-token"  # tests/conftest.py app_settings' TWILIO_AUTH_TOKEN
+EASTERN = ZoneInfo("America/New_York")
+
+
+def next_local(hour: int, minute: int = 0, zone: ZoneInfo = EASTERN) -> datetime:
+    """The next moment after now when it is hour:minute in the zone (as a UTC datetime)."""
+    now = datetime.now(zone)
+    moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment <= now:
+        moment += timedelta(days=1)
+    return moment.astimezone(UTC)
+
+
+@pytest.fixture
+def fake() -> Iterator[twilio_fake.FakeTwilio]:
+    """The local Twilio REST server, speaking with the app's account and auth token."""
+    with twilio_fake.serve(auth_token=TOKEN) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serve_app(database_url: str, fake: twilio_fake.FakeTwilio, **settings: str) -> Iterator[Flask]:
+    """An app on a real local HTTP server; PUBLIC_BASE_URL is that server, TWILIO_API_URL the fake."""
+    holder: dict[str, Flask] = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    application = create_app(
+        app_settings(
+            database_url,
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{server.port}",
+            TWILIO_API_URL=fake.url,
+            TWILIO_ACCOUNT_SID=fake.account_sid,
+            TWILIO_FROM="+15005550006",
+            **settings,
+        )
+    )
+    holder["app"] = application
+    try:
+        yield application
+    finally:
+        server.shutdown()
+        thread.join()
+        application.extensions["database"].dispose()
+
+
+@pytest.fixture
+def live_app(database_url: str, fake: twilio_fake.FakeTwilio, tmp_path: Path) -> Iterator[Flask]:
+    """A live app with the caseload loaded, sending inline (no REDIS_URL), its clock at noon Eastern."""
+    with serve_app(database_url, fake) as application:
+        load_caseload(application, tmp_path)
+        set_clock(application, next_local(12))
+        yield application
+
+
+def set_clock(app: Flask, moment: datetime) -> None:
+    """What the courier takes for now (quiet hours, due times, backoff)."""
+    with app.app_context():
+        service.courier().clock = lambda: moment
