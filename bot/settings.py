@@ -106,6 +106,16 @@ def parse_quiet_hours(value: str) -> tuple[time, time]:
     return time(h1, m1), time(h2, m2)
 
 
+def covers_the_rule(quiet: tuple[time, time]) -> bool:
+    """True when the quiet period includes all of 21:00-08:00 (equal start and end: no quiet hours)."""
+    start, end = quiet
+    if start == end:
+        return False
+    if start < end:  # a daytime window cannot contain the night
+        return False
+    return start <= time(21, 0) and end >= time(8, 0)
+
+
 def _development_secrets(instance_path: Path) -> dict[str, str]:
     """Local secrets made once and kept in instance/secrets.json, so encrypted data stays readable."""
     path = instance_path / "secrets.json"
@@ -176,6 +186,11 @@ def load_settings(
         raise ConfigError("SEND_RATE must be more than 0 and at most 10000 messages per second")
     quiet = raw["QUIET_HOURS"]
     quiet_hours = quiet if isinstance(quiet, tuple) else parse_quiet_hours(str(quiet))
+    if env == "production" and not covers_the_rule(quiet_hours):
+        raise ConfigError(
+            "QUIET_HOURS must keep at least 21:00-08:00 quiet in production (no non-urgent text "
+            "outside 8 a.m.-9 p.m. local time)"
+        )
     if raw.get("PUBLIC_BASE_URL"):
         raw["PUBLIC_BASE_URL"] = str(raw["PUBLIC_BASE_URL"]).rstrip("/")
         if not re.match(r"^https?://[^/\s]+", raw["PUBLIC_BASE_URL"]):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, load_settings, parse_quiet_hours
 from storage.crypto import generate_key
 
 SECRETS = {
@@ -38,14 +38,14 @@ def test_every_setting_reads_its_environment_variable(tmp_path: Path) -> None:
         "PUBLIC_BASE_URL": "https://sms.example.gov/",
         "PROGRAM_NAME": "CS Alerts",
         "SEND_RATE": "25",
-        "QUIET_HOURS": "20:30-07:45",
+        "QUIET_HOURS": "20:30-08:15",
     }
     settings = load_settings(environ, None, tmp_path)
     for name, value in environ.items():
         if name not in ("SEND_RATE", "QUIET_HOURS", "PUBLIC_BASE_URL"):
             assert getattr(settings, name) == value, name
     assert settings.SEND_RATE == 25.0
-    assert settings.QUIET_HOURS == (time(20, 30), time(7, 45))
+    assert settings.QUIET_HOURS == (time(20, 30), time(8, 15))
     assert settings.PUBLIC_BASE_URL == "https://sms.example.gov"
     assert settings.production
 
@@ -156,3 +156,28 @@ def test_amount_fields_in_templates_need_allow_amounts(
         create_app(settings)
     app = create_app({**settings, "ALLOW_AMOUNTS": "true"})
     assert app.extensions["replies"].render("balance", "en", amount_due="350.00").endswith("You owe $350.00.")
+
+
+@pytest.mark.parametrize(
+    ("quiet", "allowed"),
+    [
+        ("21:00-08:00", True),
+        ("20:00-09:00", True),
+        ("22:00-08:00", False),
+        ("21:00-07:30", False),
+        ("00:00-00:00", False),
+        ("08:00-21:00", False),
+    ],
+)
+def test_production_quiet_hours_must_keep_the_rule(tmp_path: Path, quiet: str, allowed: bool) -> None:
+    environ = {**PRODUCTION, "QUIET_HOURS": quiet}
+    if allowed:
+        assert load_settings(environ, None, tmp_path).QUIET_HOURS == parse_quiet_hours(quiet)
+    else:
+        with pytest.raises(ConfigError, match="QUIET_HOURS must keep at least 21:00-08:00"):
+            load_settings(environ, None, tmp_path)
+
+
+def test_development_may_turn_quiet_hours_off_for_local_runs(tmp_path: Path) -> None:
+    settings = load_settings({**SECRETS, "QUIET_HOURS": "00:00-00:00"}, None, tmp_path)
+    assert settings.QUIET_HOURS == (time(0, 0), time(0, 0))

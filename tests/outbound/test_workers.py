@@ -1,0 +1,178 @@
+"""Real RQ workers (subprocesses, `rq worker`) on real Redis, sending to the local Twilio server.
+
+Each test uses its own queue name, so test runs sharing one Redis never take each other's jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import twilio_fake
+from flask import Flask
+from rq import Queue
+
+from bot.outbound import queueing, service
+from storage.models import utcnow
+from tests.conftest import DATA_KEY, ROOT
+from tests.outbound.conftest import PAYER, TODAY, TOKEN, load_caseload, outbox_rows, serve_app
+from tests.webhooks.conftest import reply
+
+# The workers run at the real time of day: quiet hours off (development only) so the tests do not
+# depend on the hour. Quiet hours are tested in test_delivery.py with the courier's clock.
+WORKER_SETTINGS = {"QUIET_HOURS": "00:00-00:00"}
+
+
+@pytest.fixture
+def queue_name() -> str:
+    return f"test-sms-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def worker_app(
+    database_url: str, fake: twilio_fake.FakeTwilio, redis_url: str, queue_name: str, tmp_path: Path
+) -> Iterator[Flask]:
+    with serve_app(database_url, fake, REDIS_URL=redis_url, QUEUE_NAME=queue_name, **WORKER_SETTINGS) as app:
+        load_caseload(app, tmp_path)
+        yield app
+
+
+def worker_env(app: Flask) -> dict[str, str]:
+    config = app.config
+    names = (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "QUEUE_NAME",
+        "TWILIO_API_URL",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_FROM",
+        "PUBLIC_BASE_URL",
+        "SEND_RATE",
+    )
+    env = {name: str(config[name]) for name in names if config.get(name) is not None}
+    env.update(
+        SECRET_KEY="test-secret-key",
+        DATA_KEYS=DATA_KEY,
+        TWILIO_AUTH_TOKEN=TOKEN,
+        QUIET_HOURS="00:00-00:00",
+        PATH=os.environ["PATH"],
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def start_worker(app: Flask, *, burst: bool = True) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "rq.cli",
+        "worker",
+        "--url",
+        app.config["REDIS_URL"],
+        "--worker-class",
+        "rq.worker.SimpleWorker",
+        "--with-scheduler",
+    ]
+    command += ["--burst"] if burst else []
+    command += [app.config["QUEUE_NAME"]]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=worker_env(app), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+
+def run_workers(app: Flask, count: int = 2, timeout: float = 60) -> None:
+    workers = [start_worker(app) for _ in range(count)]
+    for worker in workers:
+        output, _ = worker.communicate(timeout=timeout)
+        assert worker.returncode == 0, output.decode(errors="replace")[-2000:]
+
+
+def remind(app: Flask, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=["send-reminders", "--today", TODAY.isoformat(), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_two_workers_send_every_notice_exactly_once_even_when_jobs_are_doubled(
+    worker_app: Flask, fake: twilio_fake.FakeTwilio
+) -> None:
+    assert "queued for the workers: 6" in remind(worker_app)
+    ids = [row.id for row in outbox_rows(worker_app)]
+    with worker_app.app_context():
+        service.enqueuer().enqueue(ids)  # every job twice on the queue: a re-enqueue must not send twice
+    run_workers(worker_app)
+    fake.wait_for_callbacks()
+    sids = [message["sid"] for message in fake.messages()]
+    assert len(sids) == 6 and len(set(sids)) == 6
+    rows = outbox_rows(worker_app)
+    assert sorted(row.twilio_sid for row in rows) == sorted(sids)
+    assert {row.status for row in rows} == {"delivered"}
+    assert {row.attempts for row in rows} == {1}
+
+
+def test_a_stop_while_the_job_waits_on_redis_wins(worker_app: Flask, fake: twilio_fake.FakeTwilio) -> None:
+    remind(worker_app, "--kind", "due_soon")
+    base = worker_app.config["PUBLIC_BASE_URL"]
+    assert reply(worker_app.test_client(), PAYER, "STOP", url=f"{base}/webhooks/sms").startswith("You are")
+    run_workers(worker_app, count=1)
+    assert fake.messages() == []
+    (row,) = outbox_rows(worker_app)
+    assert (row.status, row.reason) == ("cancelled", "opted_out")
+
+
+def test_rows_written_while_redis_is_down_are_sent_once_it_is_back(
+    database_url: str, fake: twilio_fake.FakeTwilio, redis_url: str, queue_name: str, tmp_path: Path
+) -> None:
+    down = {"REDIS_URL": "redis://127.0.0.1:1/0", "QUEUE_NAME": queue_name, **WORKER_SETTINGS}
+    with serve_app(database_url, fake, **down) as app:
+        load_caseload(app, tmp_path)
+        result = app.test_cli_runner().invoke(args=["send-reminders", "--today", TODAY.isoformat()])
+        assert result.exit_code == 0, result.output
+        assert "Redis could not be reached: the rows are kept in the database" in result.output
+        assert [(row.status, row.enqueued_at) for row in outbox_rows(app)] == [("queued", None)] * 6
+    with serve_app(database_url, fake, REDIS_URL=redis_url, QUEUE_NAME=queue_name, **WORKER_SETTINGS) as app:
+        result = app.test_cli_runner().invoke(args=["sweep-outbox"])
+        assert result.exit_code == 0 and "queued: 6" in result.output, result.output
+        run_workers(app, count=1)
+        assert len(fake.messages()) == 6
+        assert {row.status for row in outbox_rows(app)} <= {"sent", "delivered"}
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_sends_nothing_twice(
+    database_url: str, fake: twilio_fake.FakeTwilio, redis_url: str, queue_name: str, tmp_path: Path
+) -> None:
+    # One message every 2 s: the worker sends the first at once and is killed waiting for the next slot.
+    slow = {"REDIS_URL": redis_url, "QUEUE_NAME": queue_name, "SEND_RATE": "0.5", **WORKER_SETTINGS}
+    with serve_app(database_url, fake, **slow) as app:
+        load_caseload(app, tmp_path)
+        remind(app)
+        worker = start_worker(app, burst=False)
+        deadline = time.monotonic() + 30
+        while not fake.messages() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        stuck = [row for row in outbox_rows(app) if row.status == "sending"]
+        assert len(fake.messages()) == 1 and len(stuck) == 1
+        Queue(queue_name, connection=app.extensions["redis"]).empty()  # RQ's copy of the work is gone too
+        with app.app_context():
+            result = queueing.sweep(
+                service.courier(), service.enqueuer(), now=utcnow(), stuck_after=timedelta(0)
+            )
+        assert (result.recovered_sent, result.recovered_requeued) == (0, 1)
+        assert result.enqueued == 5  # the killed row and the four never started
+    with serve_app(database_url, fake, REDIS_URL=redis_url, QUEUE_NAME=queue_name, **WORKER_SETTINGS) as app:
+        run_workers(app)
+        messages = fake.messages()
+        assert len(messages) == 6 and len({m["sid"] for m in messages}) == 6
+        assert len({(m["to"], m["body"]) for m in messages}) == 6
+        assert {row.status for row in outbox_rows(app)} <= {"sent", "delivered"}
