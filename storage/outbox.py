@@ -224,19 +224,6 @@ def release(session: Session, outbox_id: int) -> None:
     _finish(session, outbox_id, status=OutboundStatus.QUEUED.value, enqueued_at=None)
 
 
-def cancel_where(session: Session, subject_prefix: str, keep_subject: str | None, reason: str) -> int:
-    """Cancel waiting rows about a subject (e.g. "appointment:12@") except those for `keep_subject`."""
-    condition = [_T.status.in_(WAITING), _T.subject.startswith(subject_prefix, autoescape=True)]
-    if keep_subject is not None:
-        condition.append(_T.subject != keep_subject)
-    result = session.execute(
-        update(OutboundMessage.__table__)
-        .where(*condition)
-        .values(status=OutboundStatus.CANCELLED.value, reason=reason, updated_at=utcnow())
-    )
-    return result.rowcount or 0
-
-
 @dataclass(frozen=True)
 class StatusChange:
     """What a status callback did: the row's id and status before and after, or nothing (unknown SID)."""

@@ -151,19 +151,3 @@ def test_stuck_rows_are_the_ones_claimed_long_ago(database: Database, cipher: Da
         assert [row[0] for row in outbox.stuck_sending(session, now - timedelta(minutes=5))] == [old]
         outbox.release(session, old)
     assert status_of(database, old)[0] == "queued"
-
-
-def test_cancel_where_spares_the_current_subject(database: Database, cipher: DataCipher, phone: int) -> None:
-    stale, current = add(
-        database,
-        cipher,
-        notice(phone, "s", subject="appointment:7@2026-12-01T15:00:00+00:00"),
-        notice(phone, "c", subject="appointment:7@2026-12-03T15:00:00+00:00"),
-    )
-    with database.transaction() as session:
-        assert (
-            outbox.cancel_where(session, "appointment:7@", "appointment:7@2026-12-03T15:00:00+00:00", "moved")
-            == 1
-        )
-    assert status_of(database, stale) == ("cancelled", None, "moved")
-    assert status_of(database, current)[0] == "queued"
