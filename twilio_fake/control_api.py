@@ -4,7 +4,7 @@
                                             status_callback, date_created, callbacks: [{status,
                                             http_status, error}]}]   in creation order
     GET  /_fake/callbacks                [{message_sid, status, http_status, error}]   in the order they ended
-    GET  /_fake/stats                    {messages, statuses, rejected,
+    GET  /_fake/stats                    {pid, max_rss_kb, messages, statuses, rejected,
                                           callbacks: {succeeded, failed, pending}}
     POST /_fake/refuse                   {"number": "+1...", "refuse": true}     21610 for it (false: stop)
     POST /_fake/outcome                  {"number": "+1...", "status": "undelivered", "error_code": 30006}

@@ -10,10 +10,11 @@ Lifecycle (outbound-api, as Twilio reports it):
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 
 from twilio_fake.segments import count_segments
 
@@ -26,12 +27,17 @@ FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed"})
 
 def new_sid(prefix: str = "SM") -> str:
     """A Twilio SID: two letters and 32 hex digits."""
-    return prefix + uuid.uuid4().hex
+    return prefix + os.urandom(16).hex()
 
 
 def rfc2822(moment: datetime | None) -> str | None:
     """Twilio's date format: 'Wed, 18 Aug 2010 20:01:40 +0000'."""
-    return None if moment is None else format_datetime(moment)
+    return None if moment is None else _rfc2822(moment)
+
+
+@lru_cache(maxsize=8)  # dates are whole seconds: under load, thousands of messages share a few
+def _rfc2822(moment: datetime) -> str:
+    return format_datetime(moment)
 
 
 def now() -> datetime:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 from collections import Counter
 
 from twilio_fake.behaviour import Behaviour
@@ -84,8 +86,10 @@ class FakeState:
         return steps
 
     def stats(self) -> dict[str, object]:
-        """Counts a benchmark polls: messages by status, rejections by code, callbacks by result."""
+        """Counts a benchmark polls: messages by status, rejections by code, callbacks by result, memory."""
         return {
+            "pid": os.getpid(),
+            "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "messages": len(self.messages),
             "statuses": dict(Counter(message.status for message in self.messages.values())),
             "rejected": {str(code): count for code, count in self.rejected.items()},
