@@ -2,6 +2,8 @@
 
     POST /2010-04-01/Accounts/{AccountSid}/Messages.json         201 Message | 400/401/429/5xx error
     GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json   200 Message | 401/404 error
+    GET  /2010-04-01/Accounts/{AccountSid}/Messages.json         200 a page of Messages, newest first
+                                                                 (filters: To, From; PageSize, Page)
 
 A create is checked in this order: credentials (20003), rate limit (20429), To (21604, 21211),
 From/MessagingServiceSid (21603, 21212), Body (21602, 21617), StatusCallback (21609), an injected
@@ -14,7 +16,7 @@ import base64
 import binascii
 import hmac
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from aiohttp import web
 
@@ -124,6 +126,40 @@ async def fetch_message(request: web.Request) -> web.Response:
     return web.Response(status=200, body=message.resource_json(), content_type=JSON)
 
 
+async def list_messages(request: web.Request) -> web.Response:
+    """One page of messages, newest first, as Twilio pages them (next_page_uri null on the last page)."""
+    state = request.app[STATE]
+    if not authorized(request, state):
+        return reject(state, errors.AUTHENTICATE)
+    query = request.query
+    try:
+        size = max(1, min(1000, int(query.get("PageSize", "50"))))
+        page = max(0, int(query.get("Page", "0")))
+    except ValueError:
+        return error_response(errors.not_found(request.path))
+    found = [
+        message
+        for message in reversed(state.messages.values())
+        if message.to == query.get("To", message.to) and message.from_ == query.get("From", message.from_)
+    ]
+    chunk = found[page * size : (page + 1) * size]
+    path = request.path
+    filters = "".join(f"&{name}={quote(query[name])}" for name in ("To", "From") if name in query)
+    more = (page + 1) * size < len(found)
+    body = {
+        "messages": [message.resource() for message in chunk],
+        "page": page,
+        "page_size": size,
+        "start": page * size,
+        "end": page * size + max(0, len(chunk) - 1),
+        "uri": f"{path}?PageSize={size}&Page={page}{filters}",
+        "first_page_uri": f"{path}?PageSize={size}&Page=0{filters}",
+        "previous_page_uri": f"{path}?PageSize={size}&Page={page - 1}{filters}" if page else None,
+        "next_page_uri": f"{path}?PageSize={size}&Page={page + 1}{filters}" if more else None,
+    }
+    return web.json_response(body)
+
+
 def reject(state: FakeState, error: TwilioError) -> web.Response:
     state.rejected[error.code] += 1
     return error_response(error)
@@ -133,3 +169,4 @@ def add_routes(app: web.Application) -> None:
     base = f"/{API_VERSION}/Accounts/{{account_sid}}"
     app.router.add_post(f"{base}/Messages.json", create_message)
     app.router.add_get(f"{base}/Messages/{{sid}}.json", fetch_message)
+    app.router.add_get(f"{base}/Messages.json", list_messages)

@@ -88,8 +88,10 @@ def send_reminders(
     announcement: Announcement | None = None,
     dry_run: bool = False,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
+    enqueue: bool = True,
 ) -> ReminderReport:
-    """Plan each kind, write the new rows (one transaction per kind), then enqueue every due row."""
+    """Plan each kind, write the new rows (one transaction per kind), then enqueue every due row
+    (unless enqueue is False: the sweep will)."""
     report = ReminderReport()
     for kind in kinds or DAILY_KINDS:
         with database().transaction() as session:
@@ -107,7 +109,7 @@ def send_reminders(
             report.written += len(written)
             report.already += len(planned.notices) - len(written)
             report.by_kind[kind] += len(written)
-    if dry_run:
+    if dry_run or not enqueue:
         return report
     with database().transaction() as session:
         due_ids = outbox.due(session, courier().clock(), REQUEUE_AFTER)

@@ -87,3 +87,12 @@ def test_fetching_an_unknown_sid_is_20404(fake: FakeTwilio, twilio: Client) -> N
     with pytest.raises(TwilioRestException) as raised:
         twilio.messages("SM" + "0" * 32).fetch()
     assert (raised.value.status, raised.value.code) == (404, 20404)
+
+
+def test_the_client_lists_messages_to_a_number_newest_first_across_pages(twilio: Client) -> None:
+    sent = [twilio.messages.create(to="+15551230077", from_=SENDER, body=f"n{i}").sid for i in range(5)]
+    twilio.messages.create(to="+15551230078", from_=SENDER, body="other")
+    listed = twilio.messages.list(to="+15551230077", page_size=2)
+    assert [message.sid for message in listed] == list(reversed(sent))
+    assert [message.body for message in twilio.messages.list(to="+15551230077", limit=1)] == ["n4"]
+    assert twilio.messages.list(to="+15551239999") == []
