@@ -38,6 +38,8 @@ NAMES = (
     "QUIET_HOURS",
     "TRUSTED_PROXIES",
     "ALLOW_AMOUNTS",
+    "DASHBOARD_IDLE_MINUTES",
+    "DASHBOARD_SESSION_HOURS",
 )
 SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_KEYS", "DATABASE_URL")
 # Placeholders fit for a laptop; production must name the agency's real contact (CTIA audits HELP).
@@ -53,6 +55,8 @@ DEFAULTS: dict[str, str] = {
     "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
     "TRUSTED_PROXIES": "0",
     "ALLOW_AMOUNTS": "false",
+    "DASHBOARD_IDLE_MINUTES": "30",
+    "DASHBOARD_SESSION_HOURS": "12",
 }
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -83,6 +87,8 @@ class Settings:
     QUIET_HOURS: tuple[time, time]
     TRUSTED_PROXIES: int
     ALLOW_AMOUNTS: bool
+    DASHBOARD_IDLE_MINUTES: int
+    DASHBOARD_SESSION_HOURS: int
 
     @property
     def production(self) -> bool:
@@ -118,6 +124,16 @@ def _development_secrets(instance_path: Path) -> dict[str, str]:
     with os.fdopen(descriptor, "w") as handle:
         json.dump(made, handle, indent=2)
     return made
+
+
+def _whole_number(raw: Mapping[str, Any], name: str, low: int, high: int) -> int:
+    try:
+        value = int(raw[name])
+    except (TypeError, ValueError):
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw[name]!r}")
+    return value
 
 
 def load_settings(
@@ -186,11 +202,15 @@ def load_settings(
     allow_amounts = str(raw["ALLOW_AMOUNTS"]).strip().lower()
     if allow_amounts not in ("true", "false", "1", "0", "yes", "no"):
         raise ConfigError(f"ALLOW_AMOUNTS must be true or false, not {raw['ALLOW_AMOUNTS']!r}")
+    idle = _whole_number(raw, "DASHBOARD_IDLE_MINUTES", 1, 24 * 60)
+    absolute = _whole_number(raw, "DASHBOARD_SESSION_HOURS", 1, 24 * 7)
     values = {name: raw.get(name) or None for name in NAMES}
     values.update(
         SEND_RATE=send_rate,
         QUIET_HOURS=quiet_hours,
         TRUSTED_PROXIES=proxies,
         ALLOW_AMOUNTS=allow_amounts in ("true", "1", "yes"),
+        DASHBOARD_IDLE_MINUTES=idle,
+        DASHBOARD_SESSION_HOURS=absolute,
     )
     return Settings(**values)
