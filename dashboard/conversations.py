@@ -154,13 +154,13 @@ def _rows(filters: Filters) -> tuple[list[Row], bool]:
     bodies = dict(
         db.execute(
             select(Exchange.chain_seq, Exchange.body_enc).where(
-                Exchange.chain_seq.in_([c.last_seq for c in found])
+                Exchange.chain_seq.in_([c.last_inbound_seq for c in found if c.last_inbound_seq])
             )
         ).all()
     )
     rows = []
     for c in found:
-        text = cipher().decrypt(bodies[c.last_seq]) if c.last_seq in bodies else ""
+        text = cipher().decrypt(bodies[c.last_inbound_seq]) if c.last_inbound_seq in bodies else ""
         rows.append(
             Row(
                 c.phone_number_id,

@@ -122,7 +122,7 @@ def _apply_exchanges(session: Session, rows: list) -> set[int]:
         conversation.consent_state = row.consent_state
         if row.direction != Direction.INBOUND.value:
             continue
-        conversation.last_intent = row.intent
+        conversation.last_intent, conversation.last_inbound_seq = row.intent, row.chain_seq
         kind = QUEUE_INTENTS.get(row.intent or "")
         if kind is None and row.intent == NOT_UNDERSTOOD and previous_intent == NOT_UNDERSTOOD:
             kind = QueueKind.NOT_UNDERSTOOD

@@ -403,6 +403,7 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
     messages: Mapped[int] = mapped_column(Integer, default=0)
     last_intent: Mapped[str | None] = mapped_column(String(32))  # of the latest inbound text
+    last_inbound_seq: Mapped[int | None] = mapped_column(Integer)  # the latest inbound text, for a preview
     consent_state: Mapped[str] = mapped_column(String(24))
     open_items: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("last_seq", sa.Integer(), nullable=False),
         sa.Column("messages", sa.Integer(), nullable=False),
         sa.Column("last_intent", sa.String(length=32), nullable=True),
+        sa.Column("last_inbound_seq", sa.Integer(), nullable=True),
         sa.Column("consent_state", sa.String(length=24), nullable=False),
         sa.Column("open_items", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
