@@ -24,7 +24,7 @@ PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
 ACCOUNTS = {"supervisor": "sam@agency.gov", "auditor": "ada@agency.gov", "admin": "root@agency.gov"}
 SCRIPT_TEXT = "<script>alert(1)</script>"
-IMG_TEXT = '<img src=x onerror=alert(1)>'
+IMG_TEXT = "<img src=x onerror=alert(1)>"
 
 
 def add_accounts(app: Flask) -> dict[str, int]:
