@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint services bench clean
+.PHONY: install run test lint services browser bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@scripts/ensure-python-venv $(PYTHON)
@@ -26,10 +26,13 @@ run: install
 services:
 	@scripts/ensure-services
 
+browser:
+	@scripts/ensure-chromium
+
 lint: install
 	$(BIN)/ruff check .
 
-test: install services lint
+test: install services browser lint
 	$(BIN)/pytest
 
 bench: install services

@@ -69,10 +69,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     # The edges are imported here, not at the top: they sit above bot/ and import it themselves.
     from bot import cli, health
+    from dashboard import register as register_dashboard
     from webhooks import sms, status
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sms.blueprint)
     app.register_blueprint(status.blueprint)
+    register_dashboard(app)
     cli.register(app)
     return app

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import demo
 from bot.extensions import cipher, database, settings
 from bot.outbound.commands import COMMANDS as OUTBOUND_COMMANDS
 from bot.simulate import simulate_command
-from storage import exchange_log, rotation, schema
+from storage import access_log, exchange_log, records, rotation, schema, supervisors
+from storage.access_log import AccessAction
 from storage.appointment_import import import_appointments
 from storage.bulk import ImportSummary
 from storage.case_import import import_cases
 from storage.consent_import import import_consent
 from storage.crypto import generate_key
 from storage.csv_rows import ImportRejected
+from storage.fields import FieldError, parse_phone
+from storage.models import Supervisor, SupervisorRole
 from storage.payment_import import import_payments
+from storage.phones import find_phone
 
 # Below this many rows a progress bar is only noise.
 PROGRESS_THRESHOLD = 2000
@@ -158,6 +165,93 @@ def generate_key_command() -> None:
     click.echo(generate_key())
 
 
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-supervisor")
+@click.argument("email")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in SupervisorRole]),
+    help="What the account may do.",
+)
+@with_appcontext
+def create_supervisor_command(email: str, role: str) -> None:
+    """Add a dashboard account; the password comes from a prompt, or the first line of stdin."""
+    password = _read_password()
+    try:
+        with database().transaction() as session:
+            supervisor = supervisors.create_supervisor(session, email, role, password)
+    except supervisors.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {supervisor.role} account {supervisor.email}")
+
+
+def _parse_day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-01-31", param=param) from None
+
+
+@click.command("export")
+@click.option("--phone", help="One number's full history (E.164 or a US number).")
+@click.option("--since", callback=_parse_day, help="First day of a date range (YYYY-MM-DD, UTC).")
+@click.option("--until", callback=_parse_day, help="Last day of the range (YYYY-MM-DD, UTC), included.")
+@click.option("--format", "fmt", type=click.Choice(records.FORMATS), default="json", show_default=True)
+@click.option(
+    "--by",
+    "by_email",
+    required=True,
+    help="The auditor or admin account answering this records request (the access log names it).",
+)
+@with_appcontext
+def export_command(
+    phone: str | None, since: date | None, until: date | None, fmt: str, by_email: str
+) -> None:
+    """Export decrypted records with the hash-chain check to stdout; the export is logged."""
+    by_range = since is not None or until is not None
+    if (phone is None) == (not by_range) or (by_range and (since is None or until is None)):
+        raise click.UsageError("give either --phone NUMBER, or both --since DATE and --until DATE")
+    if since is not None and until is not None and until < since:
+        raise click.UsageError("--until is before --since")
+    with database().transaction() as session:
+        operator = session.scalars(
+            select(Supervisor).where(Supervisor.email == by_email.strip().lower())
+        ).one_or_none()
+        if operator is None or operator.role not in (SupervisorRole.AUDITOR, SupervisorRole.ADMIN):
+            raise click.ClickException(f"--by must name an auditor or admin account ({by_email} is not one)")
+        if phone is not None:
+            try:
+                number = parse_phone(phone)
+            except FieldError as exc:
+                raise click.ClickException(f"--phone {exc}") from None
+            stored = find_phone(session, cipher(), number)
+            if stored is None:
+                raise click.ClickException("no records for that number")
+            found = records.for_phone(session, cipher(), stored.id)
+            target = f"phone #{stored.id}"
+        else:
+            found = records.for_range(session, cipher(), since, until)
+            target = f"range {since}..{until}"
+        access_log.record(
+            session,
+            operator.id,
+            AccessAction.EXPORT,
+            target,
+            f"cli, os user {getpass.getuser()}, {fmt}, {found.describe()}",
+        )
+    click.echo(records.render(found, fmt), nl=False)
+    if not found.chain.ok:
+        click.echo(f"warning: the exchange log is NOT intact: {found.chain.problem}", err=True)
+
+
 COMMANDS = (
     migrate_command,
     import_cases_command,
@@ -170,6 +264,8 @@ COMMANDS = (
     simulate_command,
     generate_key_command,
     *OUTBOUND_COMMANDS,
+    create_supervisor_command,
+    export_command,
 )
 
 

@@ -39,6 +39,8 @@ NAMES = (
     "TRUSTED_PROXIES",
     "ALLOW_AMOUNTS",
     "QUEUE_NAME",
+    "DASHBOARD_IDLE_MINUTES",
+    "DASHBOARD_SESSION_HOURS",
 )
 SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_KEYS", "DATABASE_URL")
 # Placeholders fit for a laptop; production must name the agency's real contact (CTIA audits HELP).
@@ -55,6 +57,8 @@ DEFAULTS: dict[str, str] = {
     "TRUSTED_PROXIES": "0",
     "ALLOW_AMOUNTS": "false",
     "QUEUE_NAME": "sms",
+    "DASHBOARD_IDLE_MINUTES": "30",
+    "DASHBOARD_SESSION_HOURS": "12",
 }
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -86,6 +90,8 @@ class Settings:
     TRUSTED_PROXIES: int
     ALLOW_AMOUNTS: bool
     QUEUE_NAME: str
+    DASHBOARD_IDLE_MINUTES: int
+    DASHBOARD_SESSION_HOURS: int
 
     @property
     def production(self) -> bool:
@@ -131,6 +137,16 @@ def _development_secrets(instance_path: Path) -> dict[str, str]:
     with os.fdopen(descriptor, "w") as handle:
         json.dump(made, handle, indent=2)
     return made
+
+
+def _whole_number(raw: Mapping[str, Any], name: str, low: int, high: int) -> int:
+    try:
+        value = int(raw[name])
+    except (TypeError, ValueError):
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw[name]!r}")
+    return value
 
 
 def load_settings(
@@ -207,6 +223,8 @@ def load_settings(
     queue_name = str(raw["QUEUE_NAME"]).strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", queue_name):
         raise ConfigError("QUEUE_NAME must be 1-64 letters, digits, '.', '_' or '-'")
+    idle = _whole_number(raw, "DASHBOARD_IDLE_MINUTES", 1, 24 * 60)
+    absolute = _whole_number(raw, "DASHBOARD_SESSION_HOURS", 1, 24 * 7)
     values = {name: raw.get(name) or None for name in NAMES}
     values.update(
         SEND_RATE=send_rate,
@@ -214,5 +232,7 @@ def load_settings(
         TRUSTED_PROXIES=proxies,
         ALLOW_AMOUNTS=allow_amounts in ("true", "1", "yes"),
         QUEUE_NAME=queue_name,
+        DASHBOARD_IDLE_MINUTES=idle,
+        DASHBOARD_SESSION_HOURS=absolute,
     )
     return Settings(**values)

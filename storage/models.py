@@ -372,3 +372,95 @@ class SupervisorAccess(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(128))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What else the record needs, never personal data: the export's format and size, the CLI's OS user.
+    detail: Mapped[str | None] = mapped_column(String(255))
+
+
+# --- The supervisors' dashboard: its work queue, conversation summaries, and what keeps them current ---
+
+
+class QueueKind(enum.StrEnum):
+    """Why a conversation needs a person."""
+
+    AGENT_REQUEST = "agent_request"
+    NOT_UNDERSTOOD = "not_understood"  # two texts in a row the assistant could not answer
+    PLAIN_LANGUAGE_REVOCATION = "plain_language_revocation"
+    DELIVERY_FAILURE = "delivery_failure"
+
+
+class QueueItem(Base):
+    """One thing a supervisor should look at; open until someone marks it handled, with a note.
+
+    source names the record that raised it ("exchange:<chain_seq>" or "outbound:<id>"), so the same
+    record never raises two items. The note is encrypted: staff may write personal details in it.
+    """
+
+    __tablename__ = "queue_items"
+    __table_args__ = (
+        UniqueConstraint("kind", "source"),
+        Index("ix_queue_items_open_time", "handled_at", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(48))
+    phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), index=True)
+    occurred_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("supervisors.id"))
+    note_enc: Mapped[str | None] = mapped_column(Text)
+
+
+class Conversation(Base):
+    """A summary of one number's conversation, kept current from the exchange log for the list page."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_consent_last", "consent_state", "last_at"),
+        Index("ix_conversations_intent_last", "last_intent", "last_at"),
+    )
+
+    phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), primary_key=True)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime] = mapped_column(index=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    last_intent: Mapped[str | None] = mapped_column(String(32))  # of the latest inbound text
+    last_inbound_seq: Mapped[int | None] = mapped_column(Integer)  # the latest inbound text, for a preview
+    consent_state: Mapped[str] = mapped_column(String(24))
+    open_items: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardSync(Base):
+    """How far the dashboard's summaries have read the exchange log and the consent ledger (one row)."""
+
+    __tablename__ = "dashboard_sync"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange_seq: Mapped[int] = mapped_column(Integer, default=0)
+    consent_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    synced_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """A failed sign-in from one client (keyed hash of its address), for throttling; pruned as it ages."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_client_time", "client_hash", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_hash: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The dashboard's reads of the exchange log: a time range (overview, date-range exports), and the few
+# messages whose delivery failed (a partial index: nothing to maintain for the many that did not).
+FAILED_DELIVERY = ("failed", "undelivered")
+Index("ix_exchanges_time", Exchange.occurred_at)
+Index("ix_consent_events_time", ConsentEvent.occurred_at)
+Index(
+    "ix_exchanges_delivery_failed",
+    Exchange.delivery_status,
+    sqlite_where=Exchange.delivery_status.in_(FAILED_DELIVERY),
+    postgresql_where=Exchange.delivery_status.in_(FAILED_DELIVERY),
+)

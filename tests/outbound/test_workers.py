@@ -16,10 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import twilio_fake
 from flask import Flask
 from rq import Queue
 
+import twilio_fake
 from bot.outbound import queueing, service
 from storage.models import utcnow
 from tests.conftest import DATA_KEY, ROOT
