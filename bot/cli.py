@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot import demo
 from bot.extensions import cipher, database, settings
 from bot.outbound.commands import COMMANDS as OUTBOUND_COMMANDS
+from bot.retention_commands import COMMANDS as RETENTION_COMMANDS
 from bot.simulate import simulate_command
 from storage import access_log, exchange_log, records, rotation, schema, supervisors
 from storage.access_log import AccessAction
@@ -144,7 +145,8 @@ def verify_log_command() -> None:
         raise click.ClickException(
             f"exchange log is NOT intact: {report.problem} ({report.checked} records good before it)"
         )
-    click.echo(f"exchange log intact: {report.checked} records, chain verified")
+    purged = f" ({report.purged} purged under sealed purges)" if report.purged else ""
+    click.echo(f"exchange log intact: {report.checked} records{purged}, chain verified")
 
 
 @click.command("rotate-keys")
@@ -264,6 +266,7 @@ COMMANDS = (
     simulate_command,
     generate_key_command,
     *OUTBOUND_COMMANDS,
+    *RETENTION_COMMANDS,
     create_supervisor_command,
     export_command,
 )

@@ -39,6 +39,7 @@ NAMES = (
     "TRUSTED_PROXIES",
     "ALLOW_AMOUNTS",
     "QUEUE_NAME",
+    "RETENTION_DAYS",
     "DASHBOARD_IDLE_MINUTES",
     "DASHBOARD_SESSION_HOURS",
 )
@@ -57,6 +58,8 @@ DEFAULTS: dict[str, str] = {
     "TRUSTED_PROXIES": "0",
     "ALLOW_AMOUNTS": "false",
     "QUEUE_NAME": "sms",
+    # Seven years: a common records schedule for program records; the agency sets its own.
+    "RETENTION_DAYS": "2555",
     "DASHBOARD_IDLE_MINUTES": "30",
     "DASHBOARD_SESSION_HOURS": "12",
 }
@@ -90,6 +93,7 @@ class Settings:
     TRUSTED_PROXIES: int
     ALLOW_AMOUNTS: bool
     QUEUE_NAME: str
+    RETENTION_DAYS: int
     DASHBOARD_IDLE_MINUTES: int
     DASHBOARD_SESSION_HOURS: int
 
@@ -232,6 +236,7 @@ def load_settings(
         TRUSTED_PROXIES=proxies,
         ALLOW_AMOUNTS=allow_amounts in ("true", "1", "yes"),
         QUEUE_NAME=queue_name,
+        RETENTION_DAYS=_whole_number(raw, "RETENTION_DAYS", 1, 36500),
         DASHBOARD_IDLE_MINUTES=idle,
         DASHBOARD_SESSION_HOURS=absolute,
     )

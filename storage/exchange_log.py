@@ -8,7 +8,10 @@ first record that was altered, inserted or deleted.
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -17,7 +20,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.crypto import DataCipher, UndecryptableError
-from storage.models import Direction, Exchange, ExchangeChainHead, utcnow
+from storage.models import ChainPurge, Direction, Exchange, ExchangeChainHead, ExchangeTombstone, utcnow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -150,10 +153,11 @@ def reply_to(session: Session, inbound: Exchange) -> Exchange | None:
 
 @dataclass(frozen=True)
 class ChainReport:
-    """What verify found: how many records it checked and the first problem, if any."""
+    """What verify found: how many records it checked (purged ones included) and the first problem."""
 
     checked: int
     problem: str | None
+    purged: int = 0
 
     @property
     def ok(self) -> bool:
@@ -175,15 +179,102 @@ def _records(session: Session, batch: int = 2000) -> Iterator[Exchange]:
             session.expunge(row)
 
 
+@dataclass(frozen=True)
+class Tombstone:
+    """A purged record's place in the chain (storage.retention writes them)."""
+
+    chain_seq: int
+    record_hash: str
+    purge_id: int
+
+
+def _tombstones(session: Session, batch: int = 5000) -> Iterator[Tombstone]:
+    last = -(2**31)
+    while True:
+        rows = session.execute(
+            select(ExchangeTombstone.chain_seq, ExchangeTombstone.record_hash, ExchangeTombstone.purge_id)
+            .where(ExchangeTombstone.chain_seq > last)
+            .order_by(ExchangeTombstone.chain_seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from (Tombstone(*row) for row in rows)
+        last = rows[-1][0]
+
+
+def chain(session: Session) -> Iterator[Exchange | Tombstone]:
+    """The chain in order: live records and the tombstones of purged ones."""
+    return heapq.merge(_records(session), _tombstones(session), key=lambda item: item.chain_seq)
+
+
+def purge_bytes(purge_id: int, cutoff: datetime, records: int, digest: str) -> bytes:
+    """What a purge's seal covers."""
+    return f"purge|{purge_id}|{cutoff.astimezone(UTC).isoformat()}|{records}|{digest}".encode("ascii")
+
+
+def tombstone_digest(pairs: Iterator[tuple[int, str]]) -> str:
+    """SHA-256 over a purge's tombstones, in chain order."""
+    digest = hashlib.sha256()
+    for seq, record_hash in pairs:
+        digest.update(f"{seq}:{record_hash}\n".encode("ascii"))
+    return digest.hexdigest()
+
+
 def verify(session: Session, cipher: DataCipher) -> ChainReport:
-    """Walk the chain from the start; report the first altered, inserted or deleted record."""
+    """Walk the chain from the start; report the first altered, inserted or deleted record.
+
+    A purged record counts when its tombstone belongs to a purge whose seal still matches: the
+    records after it must follow its hash, so a purge cannot hide a deletion or an edit.
+    """
     expected_seq, prev_hash, checked = 1, GENESIS, 0
-    for record in _records(session):
-        problem = _record_problem(cipher, record, expected_seq, prev_hash)
+    purged: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for item in chain(session):
+        if isinstance(item, Tombstone):
+            if item.chain_seq > expected_seq:
+                gone = _missing(expected_seq, item.chain_seq - 1)
+                return ChainReport(
+                    checked, f"{gone} deleted: the chain jumps to purged record #{item.chain_seq}"
+                )
+            if item.chain_seq < expected_seq:
+                return ChainReport(
+                    checked, f"purged record #{item.chain_seq} was inserted: it is out of place"
+                )
+            purged[item.purge_id].append((item.chain_seq, item.record_hash))
+            expected_seq, prev_hash, checked = expected_seq + 1, item.record_hash, checked + 1
+            continue
+        problem = _record_problem(cipher, item, expected_seq, prev_hash)
         if problem is not None:
             return ChainReport(checked, problem)
-        expected_seq, prev_hash, checked = expected_seq + 1, record.record_hash, checked + 1
-    return ChainReport(checked, _head_problem(session, cipher, checked, prev_hash))
+        expected_seq, prev_hash, checked = expected_seq + 1, item.record_hash, checked + 1
+    count = sum(len(pairs) for pairs in purged.values())
+    problem = _purge_problem(session, cipher, purged) or _head_problem(session, cipher, checked, prev_hash)
+    return ChainReport(checked, problem, count)
+
+
+def _purge_problem(
+    session: Session, cipher: DataCipher, purged: dict[int, list[tuple[int, str]]]
+) -> str | None:
+    purges = {purge.id: purge for purge in session.scalars(select(ChainPurge))}
+    for purge_id in sorted(set(purged) - set(purges)):
+        return f"purged records name purge {purge_id}, which is not on file (a forged purge)"
+    for purge in sorted(purges.values(), key=lambda purge: purge.id):
+        pairs = purged.get(purge.id, [])
+        where = f"purge {purge.id} ({purge.purged_at.isoformat()})"
+        if not cipher.has_signing_key(purge.key_id):
+            return f"{where} was sealed with a key no longer in DATA_KEYS (put the old key back to check it)"
+        if len(pairs) != purge.records or tombstone_digest(iter(pairs)) != purge.digest:
+            return f"{where} does not match its purged records (a record was removed or changed under it)"
+        seal = cipher.signature(
+            purge.key_id, purge_bytes(purge.id, purge.cutoff, purge.records, purge.digest)
+        )
+        if seal != purge.seal:
+            return f"{where} was altered (its seal does not match)"
+    return None
+
+
+def _missing(first: int, last: int) -> str:
+    return f"record #{first}" if first == last else f"records #{first}..#{last}"
 
 
 def _record_problem(cipher: DataCipher, record: Exchange, expected_seq: int, prev_hash: str) -> str | None:
@@ -191,13 +282,7 @@ def _record_problem(cipher: DataCipher, record: Exchange, expected_seq: int, pre
     if record.chain_seq < expected_seq:
         return f"{where} was inserted: its sequence number is out of place"
     if record.chain_seq > expected_seq:
-        last_missing = record.chain_seq - 1
-        missing = (
-            f"record #{expected_seq}"
-            if last_missing == expected_seq
-            else f"records #{expected_seq}..#{last_missing}"
-        )
-        return f"{missing} deleted: the chain jumps to {where}"
+        return f"{_missing(expected_seq, record.chain_seq - 1)} deleted: the chain jumps to {where}"
     if record.prev_hash != prev_hash:
         return f"{where} does not follow the record before it (inserted or altered)"
     if not cipher.has_signing_key(record.key_id):
@@ -231,12 +316,16 @@ def _head_problem(session: Session, cipher: DataCipher, checked: int, last_hash:
 
 
 def rechain(session: Session, cipher: DataCipher) -> int:
-    """Re-encrypt every body and re-sign every record under the newest key (after verify passed).
-
-    Used by key rotation; returns the number of records rewritten.
-    """
+    """Re-encrypt every body and re-sign every record (and every purge) under the newest key, after
+    verify passed. Used by key rotation; returns the number of records rewritten."""
     head = lock_head(session)
-    prev_hash, last, count = GENESIS, 0, 0
+    tombstones = session.execute(
+        select(ExchangeTombstone.chain_seq, ExchangeTombstone.record_hash).order_by(
+            ExchangeTombstone.chain_seq
+        )
+    ).all()
+    next_tombstone = 0
+    prev_hash, last, count = GENESIS, -(2**31), 0
     while True:
         rows = session.scalars(
             select(Exchange).where(Exchange.chain_seq > last).order_by(Exchange.chain_seq).limit(2000)
@@ -244,6 +333,10 @@ def rechain(session: Session, cipher: DataCipher) -> int:
         if not rows:
             break
         for record in rows:
+            # A purged record's content is gone: the chain goes on from its hash.
+            while next_tombstone < len(tombstones) and tombstones[next_tombstone][0] < record.chain_seq:
+                prev_hash = tombstones[next_tombstone][1]
+                next_tombstone += 1
             body = cipher.decrypt(record.body_enc)
             record.body_enc = cipher.rotate(record.body_enc)
             record.prev_hash = prev_hash
@@ -255,6 +348,12 @@ def rechain(session: Session, cipher: DataCipher) -> int:
         for record in rows:
             session.expunge(record)
         last, count = rows[-1].chain_seq, count + len(rows)
+    if next_tombstone < len(tombstones):
+        prev_hash = tombstones[-1][1]
+    for purge in session.scalars(select(ChainPurge)):
+        purge.key_id, purge.seal = cipher.sign(
+            purge_bytes(purge.id, purge.cutoff, purge.records, purge.digest)
+        )
     head.last_hash = prev_hash
     head.key_id, head.head_mac = cipher.sign(_head_bytes(head.seq, prev_hash))
     session.flush()

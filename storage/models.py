@@ -464,3 +464,44 @@ Index(
     sqlite_where=Exchange.delivery_status.in_(FAILED_DELIVERY),
     postgresql_where=Exchange.delivery_status.in_(FAILED_DELIVERY),
 )
+
+
+class LegalHold(Base):
+    """A number whose records must be kept whatever their age (litigation, an investigation)."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_number_id: Mapped[int] = mapped_column(ForeignKey("phone_numbers.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(128))  # the matter's reference, never personal data
+    placed_by: Mapped[str] = mapped_column(String(128))
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None]
+    released_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class ChainPurge(Base):
+    """One retention purge: what it removed, sealed with an HMAC over its tombstones, so the exchange
+    chain stays verifiable across the gap and a purge cannot be faked to hide a deletion."""
+
+    __tablename__ = "chain_purges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cutoff: Mapped[datetime]
+    purged_by: Mapped[str] = mapped_column(String(128))
+    records: Mapped[int] = mapped_column(Integer)
+    outbound_rows: Mapped[int] = mapped_column(Integer, default=0)
+    digest: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    seal: Mapped[str] = mapped_column(String(64))
+
+
+class ExchangeTombstone(Base):
+    """What is left of a purged exchange-log record: its place in the chain and its hash, no content."""
+
+    __tablename__ = "exchange_tombstones"
+
+    chain_seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    purge_id: Mapped[int] = mapped_column(ForeignKey("chain_purges.id"), index=True)

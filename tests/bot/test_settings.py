@@ -89,6 +89,7 @@ def test_production_refuses_placeholder_contacts(tmp_path: Path) -> None:
         ("SEND_RATE", "fast", "SEND_RATE"),
         ("SEND_RATE", "0", "SEND_RATE"),
         ("QUEUE_NAME", "sms queue!", "QUEUE_NAME"),
+        ("RETENTION_DAYS", "0", "RETENTION_DAYS"),
         ("BOT_ENV", "staging", "BOT_ENV"),
         ("DATA_KEYS", "not-a-key", "DATA_KEYS"),
         ("PUBLIC_BASE_URL", "sms.example.gov", "PUBLIC_BASE_URL"),
