@@ -12,7 +12,7 @@ import redis
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot import extensions
+from bot import extensions, headers
 from bot.guard import blocked_reason
 from bot.replies import Replies, TemplateError, check_settings_against, load_templates
 from bot.settings import ConfigError, load_settings
@@ -42,6 +42,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         else None
     )
     app.teardown_appcontext(extensions.close_db_session)
+    headers.install(app, production=settings.production)
     if not app.debug:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
