@@ -266,8 +266,10 @@ def apply_callback(
     return StatusChange(row.id, row.status, status, row.phone_number_id)
 
 
-def due(session: Session, now: datetime, requeue_after: timedelta, limit: int = 10_000) -> list[int]:
-    """Waiting rows that are due with no live job: never enqueued (Redis was down) or enqueued long ago."""
+def due(session: Session, now: datetime, requeue_after: timedelta, limit: int | None = 10_000) -> list[int]:
+    """Waiting rows that are due with no live job: never enqueued (Redis was down) or enqueued long ago.
+
+    At most `limit` (None: all of them), the longest waiting first."""
     stale = now - requeue_after
     return list(
         session.scalars(

@@ -112,7 +112,8 @@ def send_reminders(
     if dry_run or not enqueue:
         return report
     with database().transaction() as session:
-        due_ids = outbox.due(session, courier().clock(), REQUEUE_AFTER)
+        # Every due row, not one sweep's batch: the rows just written must all be queued now.
+        due_ids = outbox.due(session, courier().clock(), REQUEUE_AFTER, limit=None)
     advance = (
         progress("sending" if enqueuer().inline else "queueing", len(due_ids))
         if progress

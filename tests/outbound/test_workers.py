@@ -21,6 +21,7 @@ from rq import Queue
 
 import twilio_fake
 from bot.outbound import queueing, service
+from storage import outbox
 from storage.models import utcnow
 from tests.conftest import DATA_KEY, ROOT
 from tests.outbound.conftest import PAYER, TODAY, TOKEN, load_caseload, outbox_rows, serve_app
@@ -99,6 +100,19 @@ def remind(app: Flask, *args: str) -> str:
     result = app.test_cli_runner().invoke(args=["send-reminders", "--today", TODAY.isoformat(), *args])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def test_send_reminders_queues_every_row_it_wrote_however_many_one_sweep_takes(
+    worker_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_due = outbox.due
+
+    def due_in_batches_of_two(session, now, requeue_after, limit=2):  # noqa: ANN001, ANN202
+        return real_due(session, now, requeue_after, limit)
+
+    monkeypatch.setattr(outbox, "due", due_in_batches_of_two)
+    assert "queued for the workers: 6" in remind(worker_app)
+    assert all(row.enqueued_at is not None for row in outbox_rows(worker_app))
 
 
 def test_two_workers_send_every_notice_exactly_once_even_when_jobs_are_doubled(
