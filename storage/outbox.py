@@ -143,6 +143,20 @@ def mark_enqueued(session: Session, ids: Sequence[int], now: datetime | None = N
         )
 
 
+def unmark_enqueued(session: Session, ids: Sequence[int]) -> None:
+    """Rows whose job ended before it got to them: those still waiting have no job (the sweep queues them)."""
+    for start in range(0, len(ids), _INSERT_CHUNK):
+        session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id.in_(ids[start : start + _INSERT_CHUNK]),
+                OutboundMessage.status.in_(WAITING),
+            )
+            .values(enqueued_at=None),
+            execution_options={"synchronize_session": False},
+        )
+
+
 _T = OutboundMessage.__table__.c
 
 

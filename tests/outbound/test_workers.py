@@ -190,3 +190,32 @@ def test_a_worker_killed_mid_run_loses_nothing_and_sends_nothing_twice(
         assert len(messages) == 6 and len({m["sid"] for m in messages}) == 6
         assert len({(m["to"], m["body"]) for m in messages}) == 6
         assert {row.status for row in outbox_rows(app)} <= {"sent", "delivered"}
+
+
+def test_at_a_high_send_rate_a_job_carries_several_rows_and_each_goes_once(
+    database_url: str, fake: twilio_fake.FakeTwilio, redis_url: str, queue_name: str, tmp_path: Path
+) -> None:
+    fast = {"REDIS_URL": redis_url, "QUEUE_NAME": queue_name, "SEND_RATE": "40", **WORKER_SETTINGS}
+    with serve_app(database_url, fake, **fast) as app:
+        load_caseload(app, tmp_path)
+        assert queueing.rows_per_job(40) == 4
+        assert "queued for the workers: 6" in remind(app)
+        queue = Queue(queue_name, connection=app.extensions["redis"])
+        assert [len(job.args[0]) for job in queue.jobs] == [4, 2]
+        run_workers(app)
+        messages = fake.messages()
+        assert len(messages) == 6 and len({(m["to"], m["body"]) for m in messages}) == 6
+        assert {row.status for row in outbox_rows(app)} <= {"sent", "delivered"}
+        assert {row.attempts for row in outbox_rows(app)} == {1}
+
+
+def test_rows_per_job_is_a_tenth_of_a_second_of_sending_between_1_and_50() -> None:
+    assert [queueing.rows_per_job(rate) for rate in (0.5, 1, 19.9, 20, 100, 499, 10000)] == [
+        1,
+        1,
+        1,
+        2,
+        10,
+        49,
+        50,
+    ]
