@@ -14,7 +14,7 @@ What it does (issue 5's benchmark):
    verified), --rated more due in 4 days, --profile more due in 5 days. Fictional NC numbers
    +1 919 2xx xxxx (so the time zone is known), 20 % Spanish.
 2. Starts the local Twilio server (`twilio_fake.spawn()`, its own process) and a gunicorn serving
-   `bot.wsgi:app` (`--workers --web-workers --preload`, as the Procfile) that receives the fake's
+   `bot.wsgi:app` (`python -m gunicorn --workers N`, N = --web-workers) that receives the fake's
    status callbacks on the real, signed `/webhooks/status`, as in production (--no-callbacks: none).
    Every process gets BOT_ENV=development, fresh SECRET_KEY/DATA_KEYS/TWILIO_AUTH_TOKEN,
    QUIET_HOURS=00:00-00:00 (development only: the run must not depend on the hour), a unique
@@ -521,7 +521,7 @@ def check_phase(
 
 PROFILE_PARTS = (
     ("RQ: dequeue, job bookkeeping, logging", None),
-    ("  send_notice (the job)", ("bot/outbound/jobs.py", "send_notice")),
+    ("  send_notices / send_notice (the jobs)", None),
     ("    Courier.deliver", ("bot/outbound/delivery.py", "deliver")),
     ("      claim (UPDATE ... RETURNING)", ("storage/outbox.py", "claim")),
     ("      number and subject", ("bot/outbound/delivery.py", "_number_and_subject")),
@@ -563,9 +563,11 @@ def profile_summary(path: str, messages: int) -> list[str]:
     total = cumulative("rq/worker/base.py", "work") or cumulative("rq/worker.py", "work")
 
     lines = [f"  profile of one worker, {messages} messages, {1000 * total / messages:.2f} ms each in all:"]
-    job = cumulative("bot/outbound/jobs.py", "send_notice")
-    for label, where in PROFILE_PARTS:
-        seconds = total - job if where is None else cumulative(*where)
+    job = cumulative("bot/outbound/jobs.py", "send_notice") + cumulative(
+        "bot/outbound/jobs.py", "send_notices"
+    )
+    for n, (label, where) in enumerate(PROFILE_PARTS):
+        seconds = (total - job if n == 0 else job) if where is None else cumulative(*where)
         lines.append(f"    {1000 * seconds / messages:7.3f} ms  {label}")
     by_package: Counter[str] = Counter()
     for (filename, _, _), (_, _, tt, _, _) in raw.items():
