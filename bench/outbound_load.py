@@ -37,9 +37,10 @@ What it does (issue 5's benchmark):
 6. Checks the record after each phase: every outbox row sent (delivered, with callbacks), every
    message created once at the fake (no To+Body twice) with the row's SID, every callback answered 200,
    an outbound exchange-log record per message; at the end `flask --app bot verify-log`.
-7. CPU seconds and peak RSS per process (workers and send-reminders from wait4's rusage; gunicorn, the
-   fake and PostgreSQL backends from /proc, backends sampled every 0.2 s; Redis from INFO), CPU ms per
-   message, and the rest of the machine (other people's jobs share the 2 cores).
+7. CPU seconds and peak RSS per process (workers and send-reminders: CPU from wait4's rusage, peak
+   RSS sampled from /proc; gunicorn, the fake and PostgreSQL backends from /proc, backends sampled
+   every 0.2 s; Redis from INFO), CPU ms per message, and the rest of the machine (other people's
+   jobs share the 2 cores).
 8. --profile N (optional): N more notices through one RQ SimpleWorker in a subprocess under cProfile:
    time per message by component (RQ, claim, consent, Fernet, the twilio client, the exchange log...).
 9. Cleans up on error, Ctrl-C or SIGTERM: kills workers, gunicorn and the fake, drops the database,
@@ -82,7 +83,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import twilio_fake  # noqa: E402
-from bench.webhook_load import Server, cpu_ticks, free_port  # noqa: E402
+from bench.webhook_load import Server, children, cpu_ticks, free_port  # noqa: E402
 from storage.crypto import generate_key  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -163,11 +164,30 @@ class Usage:
     wall: float = 0.0
 
 
-def reap(proc: subprocess.Popen, name: str) -> Usage:  # type: ignore[type-arg]
-    """Wait for a child with wait4: its own and its waited-for children's CPU and peak RSS."""
+def reap(proc: subprocess.Popen, name: str, peak_mib: float | None = None) -> Usage:  # type: ignore[type-arg]
+    """Wait for a child with wait4: its own and its waited-for children's CPU. Peak RSS: `peak_mib`
+    if sampled (wait4's ru_maxrss carries over the parent's high-water mark from fork, across exec)."""
     _, status, rusage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Usage(name, rusage.ru_utime + rusage.ru_stime, rusage.ru_maxrss / 1024, proc.returncode)
+    peak = rusage.ru_maxrss / 1024 if peak_mib is None else peak_mib
+    return Usage(name, rusage.ru_utime + rusage.ru_stime, peak, proc.returncode)
+
+
+def watch(procs: list[subprocess.Popen], timeout: float) -> dict[int, float]:  # type: ignore[type-arg]
+    """Wait until every child has exited (not reaped), sampling each one's peak RSS (VmHWM, its own
+    children included) every 0.1 s; MiB by pid."""
+    peaks = {proc.pid: 0.0 for proc in procs}
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [proc for proc in procs if not _exited(proc)]
+        for proc in running:
+            rss = max((peak_rss_mib(pid) for pid in [proc.pid, *children(proc.pid)]), default=0.0)
+            peaks[proc.pid] = max(peaks[proc.pid], rss)
+        if not running:
+            return peaks
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(running)} processes still running after {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -342,7 +362,7 @@ def flask_measured(env: dict[str, str], *args: str) -> tuple[str, Usage]:
             [sys.executable, "-m", "flask", "--app", "bot", *args], cwd=ROOT, env=env, stdout=out, stderr=err
         )
         try:
-            usage = reap(proc, args[0])
+            usage = reap(proc, args[0], watch([proc], 3600)[proc.pid])
         except BaseException:
             proc.kill()
             proc.wait()
@@ -398,14 +418,8 @@ class Workers:
                 )
 
     def wait(self, timeout: float) -> list[Usage]:
-        usages = []
-        deadline = time.monotonic() + timeout
-        for n, proc in enumerate(self.procs):
-            while not _exited(proc):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"workers still running after {timeout:.0f} s")
-                time.sleep(0.1)
-            usages.append(reap(proc, f"worker {n + 1}"))
+        peaks = watch(self.procs, timeout)
+        usages = [reap(proc, f"worker {n + 1}", peaks[proc.pid]) for n, proc in enumerate(self.procs)]
         self.procs = []
         return usages
 
