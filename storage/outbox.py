@@ -143,6 +143,20 @@ def mark_enqueued(session: Session, ids: Sequence[int], now: datetime | None = N
         )
 
 
+def unmark_enqueued(session: Session, ids: Sequence[int]) -> None:
+    """Rows whose job ended before it got to them: those still waiting have no job (the sweep queues them)."""
+    for start in range(0, len(ids), _INSERT_CHUNK):
+        session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id.in_(ids[start : start + _INSERT_CHUNK]),
+                OutboundMessage.status.in_(WAITING),
+            )
+            .values(enqueued_at=None),
+            execution_options={"synchronize_session": False},
+        )
+
+
 _T = OutboundMessage.__table__.c
 
 
@@ -266,8 +280,10 @@ def apply_callback(
     return StatusChange(row.id, row.status, status, row.phone_number_id)
 
 
-def due(session: Session, now: datetime, requeue_after: timedelta, limit: int = 10_000) -> list[int]:
-    """Waiting rows that are due with no live job: never enqueued (Redis was down) or enqueued long ago."""
+def due(session: Session, now: datetime, requeue_after: timedelta, limit: int | None = 10_000) -> list[int]:
+    """Waiting rows that are due with no live job: never enqueued (Redis was down) or enqueued long ago.
+
+    At most `limit` (None: all of them), the longest waiting first."""
     stale = now - requeue_after
     return list(
         session.scalars(

@@ -1,8 +1,9 @@
 """The test double's own API under /_fake/ (JSON, no auth): look at what arrived, change how it behaves.
 
     GET  /_fake/messages[?to=+1555...]   [{sid, to, from, messaging_service_sid, body, status, error_code,
-                                            status_callback, date_created, callbacks: [{status,
-                                            http_status, error}]}]   in creation order
+                                            status_callback, date_created, created (Unix seconds,
+                                            microseconds), callbacks: [{status, http_status,
+                                            error}]}]   in creation order
     GET  /_fake/callbacks                [{message_sid, status, http_status, error}]   in the order they ended
     GET  /_fake/stats                    {pid, max_rss_kb, messages, statuses, rejected,
                                           callbacks: {succeeded, failed, pending}}

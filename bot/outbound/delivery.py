@@ -9,7 +9,7 @@ in while the row waited wins) -> Twilio -> mark it sent and add it to the exchan
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -92,6 +92,31 @@ class Courier:
         body = self.cipher.decrypt(claimed.body_enc)
         result = self.sender.send(number, body, self._callback_url(claimed.id))
         return self._record(claimed, body, state.label, result)
+
+    def deliver_all(self, outbox_ids: Sequence[int]) -> dict[str, int]:
+        """`deliver` each row in turn; outcomes counted by kind (sent, deferred, cancelled...).
+
+        If one raises (Redis or the database down, the job's time is up), the rows not sent yet are
+        marked not enqueued, so the next sweep queues them within a minute, then the error goes on.
+        """
+        outcomes: dict[str, int] = {}
+        for done, outbox_id in enumerate(outbox_ids):
+            try:
+                outcome = self.deliver(outbox_id).split(":", 1)[0]
+            except BaseException:
+                self._unqueue(outbox_ids[done:])  # this one too, if it is still waiting
+                raise
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        return outcomes
+
+    def _unqueue(self, outbox_ids: Sequence[int]) -> None:
+        if not outbox_ids:
+            return
+        try:
+            with self.database.transaction() as session:
+                outbox.unmark_enqueued(session, outbox_ids)
+        except Exception:  # noqa: BLE001 - best effort: without it the sweep still finds them, later
+            log.warning("outbound: %d rows not tried; the sweep will queue them", len(outbox_ids))
 
     def _number_and_subject(self, session: Session, claimed: Claimed) -> tuple[str, str | None]:
         phone = session.execute(

@@ -31,6 +31,12 @@ def send_notice(outbox_id: int) -> str:
         return service.courier().deliver(outbox_id)
 
 
+def send_notices(outbox_ids: list[int]) -> dict[str, int]:
+    """Send several outbox rows, one after another (RQ job): what happened to them, by outcome."""
+    with app().app_context():
+        return service.courier().deliver_all(outbox_ids)
+
+
 def sweep_outbox() -> dict[str, int]:
     """Recover stuck rows and enqueue rows that have no job (RQ cron job, every minute)."""
     with app().app_context():

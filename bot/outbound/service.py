@@ -13,7 +13,7 @@ from flask import current_app
 from bot.extensions import cipher, database, redis_connection, settings
 from bot.outbound.delivery import Courier
 from bot.outbound.planning import DAILY_KINDS, plan
-from bot.outbound.queueing import REQUEUE_AFTER, Enqueuer, SweepResult
+from bot.outbound.queueing import REQUEUE_AFTER, Enqueuer, SweepResult, rows_per_job
 from bot.outbound.queueing import sweep as sweep_rows
 from bot.outbound.rate_limit import RateLimiter
 from bot.outbound.twilio_api import TwilioSender
@@ -46,7 +46,7 @@ def _parts() -> dict[str, object]:
             else None,
             schedule=lambda outbox_id, at: enqueuer_holder[0].schedule(outbox_id, at),
         )
-        enqueuer = Enqueuer(connection, lambda: courier, config.QUEUE_NAME)
+        enqueuer = Enqueuer(connection, lambda: courier, config.QUEUE_NAME, rows_per_job(config.SEND_RATE))
         enqueuer_holder.append(enqueuer)
         parts = current_app.extensions[_KEY] = {"courier": courier, "enqueuer": enqueuer}
     return parts
@@ -112,7 +112,8 @@ def send_reminders(
     if dry_run or not enqueue:
         return report
     with database().transaction() as session:
-        due_ids = outbox.due(session, courier().clock(), REQUEUE_AFTER)
+        # Every due row, not one sweep's batch: the rows just written must all be queued now.
+        due_ids = outbox.due(session, courier().clock(), REQUEUE_AFTER, limit=None)
     advance = (
         progress("sending" if enqueuer().inline else "queueing", len(due_ids))
         if progress

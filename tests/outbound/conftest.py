@@ -10,11 +10,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import twilio_fake
 from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+import twilio_fake
 from bot import create_app
 from bot.outbound import service
 from storage.models import OutboundMessage

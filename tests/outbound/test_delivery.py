@@ -312,3 +312,31 @@ def test_outbox_rows_are_encrypted_and_kinds_are_recorded(live_app: Flask) -> No
             "payment_missed",
             "appointment_reminder",
         }
+
+
+def test_a_batch_that_fails_midway_leaves_the_rows_it_did_not_try_for_the_next_sweep(
+    real_time_app: Flask, fake: twilio_fake.FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with real_time_app.app_context():
+        service.send_reminders(None, TODAY, enqueue=False)
+        ids = [row.id for row in outbox_rows(real_time_app)]
+        courier = service.courier()
+        with courier.database.transaction() as session:
+            outbox.mark_enqueued(session, ids)  # as if one batch job carried them all
+        real_deliver, tried = courier.deliver, []
+
+        def deliver(outbox_id: int) -> str:
+            if len(tried) == 2:
+                raise ConnectionError("Redis went away")
+            tried.append(outbox_id)
+            return real_deliver(outbox_id)
+
+        monkeypatch.setattr(courier, "deliver", deliver)
+        with pytest.raises(ConnectionError):
+            courier.deliver_all(ids)
+        monkeypatch.undo()
+        rows = {row.id: row for row in outbox_rows(real_time_app)}
+        assert {rows[i].status for i in ids[:2]} <= {"sent", "delivered"}
+        assert all(rows[i].enqueued_at is None and rows[i].status == "queued" for i in ids[2:])
+        assert service.sweep().outcomes == {"sent": len(ids) - 2}
+    assert len(fake.messages()) == len(ids)

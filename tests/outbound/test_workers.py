@@ -21,6 +21,7 @@ from rq import Queue
 
 import twilio_fake
 from bot.outbound import queueing, service
+from storage import outbox
 from storage.models import utcnow
 from tests.conftest import DATA_KEY, ROOT
 from tests.outbound.conftest import PAYER, TODAY, TOKEN, load_caseload, outbox_rows, serve_app
@@ -101,6 +102,19 @@ def remind(app: Flask, *args: str) -> str:
     return result.output
 
 
+def test_send_reminders_queues_every_row_it_wrote_however_many_one_sweep_takes(
+    worker_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_due = outbox.due
+
+    def due_in_batches_of_two(session, now, requeue_after, limit=2):  # noqa: ANN001, ANN202
+        return real_due(session, now, requeue_after, limit)
+
+    monkeypatch.setattr(outbox, "due", due_in_batches_of_two)
+    assert "queued for the workers: 6" in remind(worker_app)
+    assert all(row.enqueued_at is not None for row in outbox_rows(worker_app))
+
+
 def test_two_workers_send_every_notice_exactly_once_even_when_jobs_are_doubled(
     worker_app: Flask, fake: twilio_fake.FakeTwilio
 ) -> None:
@@ -176,3 +190,32 @@ def test_a_worker_killed_mid_run_loses_nothing_and_sends_nothing_twice(
         assert len(messages) == 6 and len({m["sid"] for m in messages}) == 6
         assert len({(m["to"], m["body"]) for m in messages}) == 6
         assert {row.status for row in outbox_rows(app)} <= {"sent", "delivered"}
+
+
+def test_at_a_high_send_rate_a_job_carries_several_rows_and_each_goes_once(
+    database_url: str, fake: twilio_fake.FakeTwilio, redis_url: str, queue_name: str, tmp_path: Path
+) -> None:
+    fast = {"REDIS_URL": redis_url, "QUEUE_NAME": queue_name, "SEND_RATE": "40", **WORKER_SETTINGS}
+    with serve_app(database_url, fake, **fast) as app:
+        load_caseload(app, tmp_path)
+        assert queueing.rows_per_job(40) == 4
+        assert "queued for the workers: 6" in remind(app)
+        queue = Queue(queue_name, connection=app.extensions["redis"])
+        assert [len(job.args[0]) for job in queue.jobs] == [4, 2]
+        run_workers(app)
+        messages = fake.messages()
+        assert len(messages) == 6 and len({(m["to"], m["body"]) for m in messages}) == 6
+        assert {row.status for row in outbox_rows(app)} <= {"sent", "delivered"}
+        assert {row.attempts for row in outbox_rows(app)} == {1}
+
+
+def test_rows_per_job_is_a_tenth_of_a_second_of_sending_between_1_and_50() -> None:
+    assert [queueing.rows_per_job(rate) for rate in (0.5, 1, 19.9, 20, 100, 499, 10000)] == [
+        1,
+        1,
+        1,
+        2,
+        10,
+        49,
+        50,
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -58,6 +59,18 @@ def test_the_raw_answer_is_201_json_with_rfc_2822_dates(fake: FakeTwilio) -> Non
     assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000", resource["date_created"])
     assert resource["error_code"] is None and resource["date_sent"] is None
     assert set(resource["subresource_uris"]) == {"media", "feedback"}
+
+
+def test_the_control_api_keeps_each_creation_time_to_the_microsecond(
+    fake: FakeTwilio, twilio: Client
+) -> None:
+    before = time.time()
+    for n in range(3):
+        twilio.messages.create(to=f"+1555123000{n}", from_=SENDER, body="hi")
+    after = time.time()
+    created = [message["created"] for message in fake.messages()]
+    assert len(created) == 3 and before <= created[0] <= created[1] <= created[2] <= after
+    assert any(value != int(value) for value in created)  # not whole seconds like date_created
 
 
 def test_a_messaging_service_create_is_accepted_with_no_sender_yet(fake: FakeTwilio, twilio: Client) -> None:
