@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from bot.conversation import InboundText, Reply, handle_inbound
 from bot.extensions import cipher, database, settings
+from storage.statements import pipelined
 from webhooks.twilio_request import WebhookRejected, check_signature, parse_form, public_url
 
 log = logging.getLogger(__name__)
@@ -54,14 +55,20 @@ def twiml(reply: Reply) -> Response:
 
 
 def _handle(inbound: InboundText) -> Reply:
-    replies = current_app.extensions["replies"]
+    replies, engine = current_app.extensions["replies"], database().engine
     for attempt in range(1, ATTEMPTS + 1):
-        session = database().session()
-        session.autoflush = False  # the engine flushes where it needs ids; fewer round trips
+        # Only a retry looks the MessageSid up first: a repeat fails on a unique key and comes back.
+        retry = attempt > 1
         try:
-            with session.begin():
-                # Only a retry looks the MessageSid up first: a repeat fails on a unique key and comes back.
-                return handle_inbound(session, cipher(), replies, inbound, check_duplicate=attempt > 1)
+            # A plain connection, no ORM session: the engine's statements need none of its machinery.
+            with engine.connect() as connection, connection.begin() as transaction:
+                if retry:  # the duplicate check reads through the ORM, which cannot run pipelined
+                    return handle_inbound(connection, cipher(), replies, inbound, check_duplicate=True)
+                # Pipelined: the writes travel with the COMMIT, in one round trip (storage.statements).
+                with pipelined(connection):
+                    reply = handle_inbound(connection, cipher(), replies, inbound, check_duplicate=False)
+                    transaction.commit()
+                return reply
         except IntegrityError:
             if attempt == ATTEMPTS:
                 raise
@@ -69,8 +76,6 @@ def _handle(inbound: InboundText) -> Reply:
             # A pooled connection that died (database restarted): the pool has dropped it; try again.
             if not exc.connection_invalidated or attempt == ATTEMPTS:
                 raise
-        finally:
-            session.close()
     raise AssertionError("unreachable")
 
 
