@@ -823,8 +823,8 @@ def profile_in_process(overrides: dict[str, str], requests: list[Prebuilt], base
         f"chain head row locked: mean {sum(locked_ms) / max(1, len(locked_ms)):.2f} ms, p99 "
         f"{percentile(locked_ms, 99):.2f} ms (every request of every worker queues for that lock: "
         f"at most ~{1000 / (sum(locked_ms) / max(1, len(locked_ms))):.0f} req/s whatever the workers)",
-        "  PostgreSQL statements per request (time = the DBAPI call: wire + server + driver; in pipeline "
-        "mode a write is only queued, and its round trip is counted in the next read or the COMMIT):",
+        "  PostgreSQL round trips per request (time = the DBAPI call: wire + server + driver; a WITH "
+        "statement carries writes the webhook batched):",
     ]
     total_calls = total_ms = 0.0
     for kind, values in sorted(calls.items(), key=lambda item: -sum(item[1])):
@@ -832,7 +832,7 @@ def profile_in_process(overrides: dict[str, str], requests: list[Prebuilt], base
         total_calls, total_ms = total_calls + per_request, total_ms + spent
         lines.append(f"    {per_request:5.2f} x  {spent:6.3f} ms  {kind}")
     lines.append(
-        f"    {total_calls:5.2f} statements, {total_ms:.2f} ms of the {real_ms:.2f} ms "
+        f"    {total_calls:5.2f} round trips, {total_ms:.2f} ms of the {real_ms:.2f} ms "
         f"({total_ms / real_ms:.0%}); the rest is Python in the worker"
     )
 

@@ -264,8 +264,9 @@ def handle_inbound(
     """Decide, record and log one inbound text; return the reply (already logged).
 
     Every read comes first and the exchange log's append last: its lock is held until commit. Every
-    statement runs through storage.statements, so the caller may run this pipelined (the webhook does:
-    one round trip reads the sender, one takes the chain lock, one carries the writes and the COMMIT).
+    statement runs through storage.statements, and none reads what this text wrote, so the caller may
+    batch the writes (the webhook does: one statement reads the sender, one records the consent event
+    and takes the chain lock, one writes the log and moves its head; then the COMMIT).
     check_duplicate=False skips looking the MessageSid up first: a repeat then fails on the unique keys
     (consent event, exchange) and the caller runs it again with the check (Twilio retries are rare).
     """

@@ -118,8 +118,8 @@ def append(
     """Add a message, and the reply to it if there is one, to the log in the caller's transaction.
 
     Returns the message's chain_seq. The chain head stays locked until the caller commits, so do
-    everything else first: this is the one serial section of the webhook. In a `pipelined` block the
-    rows and the head's new value are queued and reach PostgreSQL with the caller's COMMIT.
+    everything else first: this is the one serial section of the webhook. In a `batched` block
+    (storage.statements) the rows and the head's new value go to the database as one statement.
     """
     connection = db.connection() if isinstance(db, Session) else db
     items = [entry] if reply is None else [entry, reply]

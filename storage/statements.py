@@ -8,15 +8,17 @@ would. Driver errors are raised as SQLAlchemy's (IntegrityError; DBAPIError with
 after a lost connection, which the connection then drops); the engine's cursor events still fire and
 its statement log (echo, or the sqlalchemy.engine logger at INFO) still shows each statement.
 
-`pipelined(connection)`: on PostgreSQL, run the block in psycopg's pipeline mode, where a write is queued
-and travels with the next read or with the COMMIT: a transaction costs one round trip per read plus one
-for its writes and commit together. Inside it, run statements only through `Statement`:
-`Connection.execute` cannot read results in pipeline mode.
+`batched(connection)`: on PostgreSQL, the block's writes are held back and sent as one statement, as
+data-modifying WITH queries before the next read or together at the block's end: the webhook's consent
+event goes with the chain lock's SELECT, the log's rows with the chain head's UPDATE. One round trip
+and one statement for PostgreSQL to run instead of several (psycopg's pipeline mode was tried: it sends
+each statement in its own packets, and cost more system calls than it saved).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,6 +102,23 @@ def one_of(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[b
     return column.in_([literal(value, column.type) for value in values])
 
 
+_WRITES = "hot_path_writes"  # connection.info key: the writes `batched` holds back
+_PLACEHOLDER = re.compile(r"%\(([^)]+)\)s")
+_combined: dict[tuple[int, ...], str] = {}
+
+
+def _combine(parts: list[tuple[_Compiled, dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
+    """One PostgreSQL statement for several: all but the last as data-modifying WITH queries."""
+    key = tuple(id(compiled) for compiled, _ in parts)
+    sql = _combined.get(key)
+    if sql is None:
+        renamed = [_PLACEHOLDER.sub(rf"%(w{n}_\1)s", compiled.sql) for n, (compiled, _) in enumerate(parts)]
+        ctes = ", ".join(f"w{n} AS ({part})" for n, part in enumerate(renamed[:-1]))
+        sql = _combined[key] = f"WITH {ctes} {renamed[-1]}"
+    args = {f"w{n}_{name}": value for n, (_, given) in enumerate(parts) for name, value in given.items()}
+    return sql, args
+
+
 class Statement:
     """A Core statement compiled once per kind of database and run on the driver's cursor."""
 
@@ -116,35 +135,28 @@ class Statement:
 
     def _execute(self, connection: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._for(connection.dialect)
-        args = compiled.arguments(params)
-        cursor = _cursor(connection)
-        events = connection._has_events or connection.engine._has_events  # noqa: SLF001
-        sql = compiled.sql
-        if events:  # as Connection.execute calls them (a listener may rewrite the statement)
-            for listener in connection.dispatch.before_cursor_execute:
-                sql, args = listener(connection, cursor, sql, args, None, False)
-        if connection._echo:  # noqa: SLF001 - the engine's statement log, as Connection.execute writes it
-            connection._log_info(sql)  # noqa: SLF001
-            connection._log_info("[hot path] %r", args)  # noqa: SLF001
-        try:
-            cursor.execute(sql, args)
-        except Exception as error:  # noqa: BLE001 - mapped like Connection.execute maps it
-            _raise_mapped(connection, error, sql, args)
-        if events:
-            connection.dispatch.after_cursor_execute(connection, cursor, sql, args, None, False)
-        return compiled, cursor
+        sql, args = compiled.sql, compiled.arguments(params)
+        held = connection.info.get(_WRITES)
+        if held:  # writes held back by `batched` go first, in the same statement
+            held.append((compiled, args))
+            sql, args = _combine(held)
+            held.clear()
+        _send(connection, sql, args)
+        return compiled, _cursor(connection)
 
     def run(self, connection: Connection, params: Mapping[str, Any] | None = None) -> None:
-        """Run a write (inside `pipelined`, PostgreSQL queues it until the next read or COMMIT)."""
+        """Run a write (inside `batched`, PostgreSQL gets it with the next read or at the block's end)."""
+        held = connection.info.get(_WRITES)
+        if held is not None:
+            compiled = self._for(connection.dialect)
+            held.append((compiled, compiled.arguments(params or {})))
+            return
         self._execute(connection, params or {})
 
     def rows(self, connection: Connection, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a query; every row as a tuple, values as SQLAlchemy's types give them."""
         compiled, cursor = self._execute(connection, params or {})
-        try:
-            found = cursor.fetchall()
-        except Exception as error:  # noqa: BLE001 - pipeline mode reports a queued write's error here
-            _raise_mapped(connection, error, compiled.sql, None)
+        found = cursor.fetchall()
         processors = compiled.result_processors
         if processors is None:
             dialect = connection.dialect
@@ -165,30 +177,41 @@ class Statement:
         return found[0] if found else None
 
 
-@contextlib.contextmanager
-def pipelined(connection: Connection) -> Iterator[None]:
-    """On PostgreSQL, run the block in pipeline mode (see the module's docstring); elsewhere just run it.
+def _send(connection: Connection, sql: str, args: Any) -> None:
+    cursor = _cursor(connection)
+    events = connection._has_events or connection.engine._has_events  # noqa: SLF001
+    if events:  # as Connection.execute calls them (a listener may rewrite the statement)
+        for listener in connection.dispatch.before_cursor_execute:
+            sql, args = listener(connection, cursor, sql, args, None, False)
+    if connection._echo:  # noqa: SLF001 - the engine's statement log, as Connection.execute writes it
+        connection._log_info(sql)  # noqa: SLF001
+        connection._log_info("[hot path] %r", args)  # noqa: SLF001
+    try:
+        cursor.execute(sql, args)
+    except Exception as error:  # noqa: BLE001 - mapped like Connection.execute maps it
+        _raise_mapped(connection, error, sql, args)
+    if events:
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, args, None, False)
 
-    Commit inside the block, so the COMMIT travels with the queued writes. When the block raises, what
-    is still queued is collected and the transaction rolled back before the error goes on.
+
+@contextlib.contextmanager
+def batched(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, hold back the block's writes (`Statement.run`) and send them as one statement: with
+    the next read (as WITH queries before it), or, for those left, when the block ends. Elsewhere (SQLite,
+    in-process: no round trips to save) each write runs at once. A read in the block does not see the
+    writes held before it (WITH queries and their statement share one snapshot): batch only writes that
+    no later read of the block depends on.
     """
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.paramstyle != "pyformat" or connection.info.get(_WRITES) is not None:
         yield
         return
-    dbapi_error = connection.dialect.loaded_dbapi.Error
-    driver = connection.connection.driver_connection
+    held: list[tuple[_Compiled, dict[str, Any]]] = []
+    connection.info[_WRITES] = held
     try:
-        with driver.pipeline() as pipeline:
-            try:
-                yield
-            except BaseException:
-                # Collect what is still queued (an aborted pipeline repeats its first error: already
-                # raised), then roll back here: a COMMIT that failed leaves SQLAlchemy believing the
-                # transaction is over, and the pool would hand out a connection stuck in it.
-                with contextlib.suppress(dbapi_error):
-                    pipeline.sync()
-                with contextlib.suppress(dbapi_error):
-                    driver.rollback()
-                raise
-    except dbapi_error as error:  # from the pipeline itself: entering it, or its last sync
-        _raise_mapped(connection, error, "(pipeline)", None)
+        yield
+        if held:
+            sql, args = _combine(held) if len(held) > 1 else (held[0][0].sql, held[0][1])
+            held.clear()
+            _send(connection, sql, args)
+    finally:
+        del connection.info[_WRITES]

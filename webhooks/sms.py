@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from bot.conversation import InboundText, Reply, handle_inbound
 from bot.extensions import cipher, database, settings
-from storage.statements import pipelined
+from storage.statements import batched
 from webhooks.twilio_request import WebhookRejected, check_signature, parse_form, public_url
 
 log = logging.getLogger(__name__)
@@ -71,14 +71,12 @@ def _handle(inbound: InboundText) -> Reply:
         retry = attempt > 1
         try:
             # A plain connection, no ORM session: the engine's statements need none of its machinery.
-            with engine.connect() as connection, connection.begin() as transaction:
-                if retry:  # the duplicate check reads through the ORM, which cannot run pipelined
+            with engine.connect() as connection, connection.begin():
+                if retry:  # the duplicate check reads through the ORM: writes run one by one
                     return handle_inbound(connection, cipher(), replies, inbound, check_duplicate=True)
-                # Pipelined: the writes travel with the COMMIT, in one round trip (storage.statements).
-                with pipelined(connection):
-                    reply = handle_inbound(connection, cipher(), replies, inbound, check_duplicate=False)
-                    transaction.commit()
-                return reply
+                # Writes batched: a few statements for PostgreSQL instead of one each (storage.statements).
+                with batched(connection):
+                    return handle_inbound(connection, cipher(), replies, inbound, check_duplicate=False)
         except IntegrityError:
             if attempt == ATTEMPTS:
                 raise
