@@ -823,7 +823,8 @@ def profile_in_process(overrides: dict[str, str], requests: list[Prebuilt], base
         f"chain head row locked: mean {sum(locked_ms) / max(1, len(locked_ms)):.2f} ms, p99 "
         f"{percentile(locked_ms, 99):.2f} ms (every request of every worker queues for that lock: "
         f"at most ~{1000 / (sum(locked_ms) / max(1, len(locked_ms))):.0f} req/s whatever the workers)",
-        "  PostgreSQL round trips per request (time = the DBAPI call: wire + server + driver):",
+        "  PostgreSQL round trips per request (time = the DBAPI call: wire + server + driver; a WITH "
+        "statement carries writes the webhook batched):",
     ]
     total_calls = total_ms = 0.0
     for kind, values in sorted(calls.items(), key=lambda item: -sum(item[1])):

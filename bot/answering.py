@@ -1,6 +1,6 @@
 """The answering step: a verified, opted-in participant's text -> intent -> rasa-sdk action -> template.
 
-The action runs in-process on the engine's session, exactly as the action server would run it for Rasa.
+The action runs in-process on the engine's connection, exactly as the action server would run it for Rasa.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 import intents
 from intents import case_source
@@ -49,7 +49,7 @@ class Answer:
 
 
 def answer(
-    session: Session,
+    connection: Connection,
     participant_id: int,
     preferred_language: str | None,
     text: str,
@@ -77,7 +77,7 @@ def answer(
         }
     )
     dispatcher = CollectingDispatcher()
-    with case_source.bound(session):
+    with case_source.bound(connection):
         ACTIONS[chosen]().run(dispatcher, tracker, {})
     message = dispatcher.messages[0]
     fields = {

@@ -10,14 +10,17 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot import answering
 from bot.guard import blocked_reason
 from bot.replies import Replies
 from consent import ledger
+from consent.ledger import ConsentState
 from consent.policy import Action, decide
 from intents import detect_language
 from storage import exchange_log
@@ -31,8 +34,10 @@ from storage.models import (
     Exchange,
     Participant,
     PhoneNumber,
+    UTCDateTime,
     utcnow,
 )
+from storage.statements import Statement, one_of
 
 log = logging.getLogger(__name__)
 FOUR_DIGITS = re.compile(r"^\s*(\d{4})\s*[.!]?\s*$")
@@ -41,6 +46,7 @@ VERIFY_TRIES = 3
 VERIFY_WINDOW = timedelta(hours=24)
 # A case chosen by its last 4 digits is remembered this long, then every case is answered again.
 CASE_MEMORY = timedelta(minutes=30)
+CASE_MEMORY_TEXTS = 10  # ... among the number's last 10 texts (which also bounds what is read)
 CASE_QUESTIONS = frozenset({"next_due_date", "last_payment", "next_appointment"})
 REPLY_TEMPLATE = {
     Action.CONFIRM_OPT_OUT: "opt_out_confirm",
@@ -73,49 +79,119 @@ class Reply:
 
 @dataclass(frozen=True)
 class Sender:
-    """The sender's phone row, its participant (if on file), their language, and our last reply's template."""
+    """Everything the engine reads about a sender, in one round trip: the phone row, its participant (if on
+    file) and their language, our last reply's template, the consent state, and what the conversation
+    remembers for a while (the case chosen by its last 4 digits, encrypted; the last case question)."""
 
     phone_id: int
     participant_id: int | None
     language: str | None
     last_template: str | None
+    consent: ConsentState = ledger.NO_CONSENT
+    choice_enc: str | None = None
+    asked: str | None = None
 
 
-# Built once: composing a statement costs more than running it. The last template comes along in the same
-# round trip, read like the (phone_number_id, occurred_at) index so the newest row is found first.
-_LAST_TEMPLATE = (
-    select(Exchange.template_id)
-    .where(Exchange.phone_number_id == PhoneNumber.id, Exchange.direction == Direction.OUTBOUND.value)
-    .order_by(Exchange.occurred_at.desc())
-    .limit(1)
-    .scalar_subquery()
+_SINCE = bindparam("since", type_=UTCDateTime())
+
+
+def _recent_inbound(column: str, *criteria: object) -> object:
+    """The newest of the number's last CASE_MEMORY_TEXTS inbound texts within CASE_MEMORY that meets the
+    criteria: its `column`. An index range read of at most CASE_MEMORY_TEXTS rows."""
+    recent = (
+        select(Exchange.intent, Exchange.body_enc, Exchange.occurred_at)
+        .where(
+            Exchange.phone_number_id == PhoneNumber.id,
+            Exchange.direction == Direction.INBOUND.value,
+            Exchange.occurred_at >= _SINCE,
+        )
+        .order_by(Exchange.occurred_at.desc())
+        .limit(CASE_MEMORY_TEXTS)
+        .correlate(PhoneNumber)
+        .subquery("recent")
+    )
+    return (
+        select(recent.c[column])
+        .where(*(criterion(recent) for criterion in criteria))
+        .order_by(recent.c.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+@cache
+def _sender_statement(hashes: int) -> Statement:
+    """Built once per number of data keys (a lookup tries each key's hash). The subqueries read like the
+    (phone_number_id, direction, occurred_at) index, so the newest rows are found first."""
+    last_template = (
+        select(Exchange.template_id)
+        .where(Exchange.phone_number_id == PhoneNumber.id, Exchange.direction == Direction.OUTBOUND.value)
+        .order_by(Exchange.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return Statement(
+        select(
+            PhoneNumber.id,
+            PhoneNumber.participant_id,
+            Participant.language,
+            last_template,
+            *ledger.state_columns(PhoneNumber.id),
+            _recent_inbound("body_enc", lambda recent: recent.c.intent == "case_choice"),
+            _recent_inbound("intent", lambda recent: one_of(recent.c.intent, sorted(CASE_QUESTIONS))),
+        )
+        .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
+        .where(PhoneNumber.lookup_hash.in_([bindparam(f"hash_{n}") for n in range(hashes)]))
+        .limit(1)
+    )
+
+
+_NEW_PHONE = Statement(
+    insert(PhoneNumber)
+    .values(
+        lookup_hash=bindparam("lookup_hash"),
+        number_enc=bindparam("number_enc"),
+        created_at=bindparam("created_at"),
+    )
+    .returning(PhoneNumber.id)
 )
-_SENDER = (
-    select(PhoneNumber.id, PhoneNumber.participant_id, Participant.language, _LAST_TEMPLATE)
-    .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
-    .where(PhoneNumber.lookup_hash.in_(bindparam("hashes", expanding=True)))
-    .limit(1)
-)
 
 
-def _find_sender(session: Session, cipher: DataCipher, number: str) -> Sender | None:
-    found = session.connection().execute(_SENDER, {"hashes": cipher.lookup_hashes(number)}).first()
-    return None if found is None else Sender(*found)
+def _find_sender(connection: Connection, cipher: DataCipher, number: str) -> Sender | None:
+    hashes = cipher.lookup_hashes(number)
+    params = {f"hash_{n}": digest for n, digest in enumerate(hashes)}
+    params["since"] = utcnow() - CASE_MEMORY
+    found = _sender_statement(len(hashes)).first(connection, params)
+    if found is None:
+        return None
+    phone_id, participant_id, language, last_template, latest, verified, choice_enc, asked = found
+    return Sender(
+        phone_id,
+        participant_id,
+        language,
+        last_template,
+        ledger.state_of(latest, verified),
+        choice_enc,
+        asked,
+    )
 
 
-def _sender(session: Session, cipher: DataCipher, number: str) -> Sender:
-    found = _find_sender(session, cipher, number)
+def _sender(connection: Connection, cipher: DataCipher, number: str) -> Sender:
+    found = _find_sender(connection, cipher, number)
     if found is not None:
         return found
-    phone = PhoneNumber(lookup_hash=cipher.lookup_hash(number), number_enc=cipher.encrypt(number))
-    session.add(phone)
-    session.flush()
-    return Sender(phone.id, None, None, None)
+    params = {
+        "lookup_hash": cipher.lookup_hash(number),
+        "number_enc": cipher.encrypt(number),
+        "created_at": utcnow(),
+    }
+    (phone_id,) = _NEW_PHONE.first(connection, params)
+    return Sender(phone_id, None, None, None)
 
 
 # Built once (composing a statement costs more than running it). Only up to VERIFY_TRIES rows are read:
 # a number that guessed wrong a thousand times costs no more than one that guessed wrong three times.
-_FAILED_TRIES = (
+_FAILED_TRIES = Statement(
     select(Exchange.id)
     .where(
         Exchange.phone_number_id == bindparam("phone"),
@@ -126,45 +202,32 @@ _FAILED_TRIES = (
     .order_by(Exchange.occurred_at.desc())
     .limit(VERIFY_TRIES)
 )
-_RECENT_INBOUND = (
-    select(Exchange.intent, Exchange.body_enc)
-    .where(
-        Exchange.phone_number_id == bindparam("phone"),
-        Exchange.direction == Direction.INBOUND.value,
-        Exchange.occurred_at >= bindparam("since"),
-    )
-    .order_by(Exchange.occurred_at.desc())
-    .limit(10)
-)
 
 
-def _failed_tries(session: Session, phone_id: int) -> int:
-    return len(
-        session.connection()
-        .execute(_FAILED_TRIES, {"phone": phone_id, "since": utcnow() - VERIFY_WINDOW})
-        .all()
-    )
+def _failed_tries(connection: Connection, phone_id: int) -> int:
+    return len(_FAILED_TRIES.rows(connection, {"phone": phone_id, "since": utcnow() - VERIFY_WINDOW}))
 
 
-def _verify(session: Session, sender: Sender, inbound: InboundText, last: str | None) -> tuple[str, str]:
+def _verify(
+    connection: Connection, sender: Sender, inbound: InboundText, last: str | None
+) -> tuple[str, str]:
     """Verification by the last 4 digits of a case number: (intent, template id)."""
     if sender.participant_id is None:
         return "unverified", "verify_unknown"
-    tries = _failed_tries(session, sender.phone_id)
+    tries = _failed_tries(connection, sender.phone_id)
     if tries >= VERIFY_TRIES:
         return "unverified", "verify_locked"
     digits = FOUR_DIGITS.match(inbound.body)
     if digits is None or last not in ("verify_ask", "verify_retry"):
         return "unverified", "verify_ask"
-    if digits.group(1) in {case.last4 for case in cases_of(session, sender.participant_id)}:
-        ledger.record(
-            session,
+    if digits.group(1) in {case.last4 for case in cases_of(connection, sender.participant_id)}:
+        ledger.record_new(
+            connection,
             sender.phone_id,
             ConsentKind.VERIFICATION,
             ConsentChannel.SMS_CASE_DIGITS,
             inbound.message_sid,
             dedupe_key=f"sms|{inbound.message_sid}|verification",
-            assume_new=True,
         )
         return "case_digits", "verify_ok"
     return "case_digits_wrong", "verify_locked" if tries + 1 >= VERIFY_TRIES else "verify_retry"
@@ -176,21 +239,11 @@ def _text_language(text: str) -> str | None:
     return guess.language if guess.clear else None
 
 
-def _recent_case_context(
-    session: Session, cipher: DataCipher, phone_id: int
-) -> tuple[str | None, str | None]:
+def _case_context(cipher: DataCipher, sender: Sender) -> tuple[str | None, str | None]:
     """What the conversation remembers for a while: the case chosen by its last 4 digits, and the
     last case question asked (so a bare "0871" can answer it)."""
-    rows = (
-        session.connection()
-        .execute(_RECENT_INBOUND, {"phone": phone_id, "since": utcnow() - CASE_MEMORY})
-        .all()
-    )
-    choice = next(
-        (cipher.decrypt(body).strip()[:4] for intent, body in rows if intent == "case_choice"), None
-    )
-    asked = next((intent for intent, _ in rows if intent in CASE_QUESTIONS), None)
-    return choice, asked
+    choice = None if sender.choice_enc is None else cipher.decrypt(sender.choice_enc).strip()[:4]
+    return choice, sender.asked
 
 
 def _previous_reply(session: Session, cipher: DataCipher, inbound_record: Exchange) -> Reply:
@@ -201,7 +254,7 @@ def _previous_reply(session: Session, cipher: DataCipher, inbound_record: Exchan
 
 
 def handle_inbound(
-    session: Session,
+    connection: Connection,
     cipher: DataCipher,
     replies: Replies,
     inbound: InboundText,
@@ -210,31 +263,34 @@ def handle_inbound(
 ) -> Reply:
     """Decide, record and log one inbound text; return the reply (already logged).
 
-    Every read comes first and the exchange log's append last: its lock is held until commit.
+    Every read comes first and the exchange log's append last: its lock is held until commit. Every
+    statement runs through storage.statements, and none reads what this text wrote, so the caller may
+    batch the writes (the webhook does: one statement reads the sender, one records the consent event
+    and takes the chain lock, one writes the log and moves its head; then the COMMIT).
     check_duplicate=False skips looking the MessageSid up first: a repeat then fails on the unique keys
     (consent event, exchange) and the caller runs it again with the check (Twilio retries are rare).
     """
     if check_duplicate:
-        seen = exchange_log.find_inbound(session, inbound.message_sid)
-        if seen is not None:
-            return _previous_reply(session, cipher, seen)
+        with Session(bind=connection) as session:
+            seen = exchange_log.find_inbound(session, inbound.message_sid)
+            if seen is not None:
+                return _previous_reply(session, cipher, seen)
 
-    sender = _sender(session, cipher, inbound.sender)
-    before = ledger.current_state(session, sender.phone_id)
+    sender = _sender(connection, cipher, inbound.sender)
+    before = sender.consent
     last = sender.last_template
     decision = decide(
         inbound.body, before, opt_out_type=inbound.opt_out_type, clarify_asked=last == "revoke_clarify"
     )
     after = before
     if decision.event is not None:
-        ledger.record(
-            session,
+        ledger.record_new(
+            connection,
             sender.phone_id,
             decision.event,
             decision.channel,
             inbound.message_sid,
             dedupe_key=f"sms|{inbound.message_sid}|{decision.event.value}",
-            assume_new=True,
         )
         after = ledger.apply(before, decision.event, decision.channel)
 
@@ -246,19 +302,19 @@ def handle_inbound(
     text_language = _text_language(inbound.body) if needs_text_language else None
     language = decision.language or text_language or sender.language or "en"
     if decision.action is Action.VERIFY:
-        intent, template_id = _verify(session, sender, inbound, last)
+        intent, template_id = _verify(connection, sender, inbound, last)
         if intent == "case_digits":
             after = ledger.apply(after, ConsentKind.VERIFICATION, ConsentChannel.SMS_CASE_DIGITS)
     elif decision.action is Action.ANSWER:
         if sender.participant_id is None:  # verified once, but the number has since left the case data
             template_id = "verify_unknown"
         else:
-            choice, asked = _recent_case_context(session, cipher, sender.phone_id)
+            choice, asked = _case_context(cipher, sender)
             digits = FOUR_DIGITS.match(inbound.body)
             if digits is not None and asked is not None:
                 # A bare "0871" after a case question: that case, for the question they asked.
                 answered = answering.answer(
-                    session,
+                    connection,
                     sender.participant_id,
                     sender.language,
                     inbound.body,
@@ -268,7 +324,7 @@ def handle_inbound(
                 intent = "case_choice"
             else:
                 answered = answering.answer(
-                    session, sender.participant_id, sender.language, inbound.body, case_last4=choice
+                    connection, sender.participant_id, sender.language, inbound.body, case_last4=choice
                 )
                 intent = answered.intent
             template_id, fields, language = answered.template_id, answered.fields, answered.language
@@ -282,7 +338,7 @@ def handle_inbound(
         intent=intent,
     )
     if template_id is None:
-        exchange_log.append(session, cipher, received)
+        exchange_log.append(connection, cipher, received)
         return Reply(None, None, intent)
     text = replies.render(template_id, language, **fields)
     blocked = blocked_reason(text)
@@ -301,5 +357,5 @@ def handle_inbound(
         delivery_status="twiml",
         blocked_reason=blocked,
     )
-    exchange_log.append(session, cipher, received, answer)
+    exchange_log.append(connection, cipher, received, answer)
     return Reply(text, template_id, intent)

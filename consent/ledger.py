@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, insert, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.models import ConsentChannel, ConsentEvent, ConsentKind, utcnow
+from storage.statements import Statement, one_of
 
 # Channels where the agency knew who it was talking to: an opt-in there also verifies the number.
 AUTHENTICATED_CHANNELS = frozenset(
@@ -85,41 +87,87 @@ def apply(state: ConsentState, kind: str, channel: str) -> ConsentState:
 NO_CONSENT = ConsentState(ConsentStatus.NEVER_OPTED_IN, False)
 
 
-# One round trip, whatever the length of the history: the latest opt-in or opt-out, and whether any
-# event ever verified the number. Same answer as replaying every event through `apply`.
-_PHONE = bindparam("phone")
-_LATEST_STATUS = (
-    select(ConsentEvent.kind)
-    .where(
-        ConsentEvent.phone_number_id == _PHONE,
-        ConsentEvent.kind.in_([ConsentKind.OPT_IN.value, ConsentKind.OPT_OUT.value]),
+def state_columns(phone_id: ColumnElement[int]) -> tuple[ColumnElement[str], ColumnElement[bool]]:
+    """Two columns that give a number's consent state in any query: the latest opt-in or opt-out kind,
+    and whether any event ever verified the number (read them with `state_of`).
+
+    One round trip, whatever the length of the history; same answer as replaying every event through
+    `apply`. The webhook reads them together with the sender's phone row.
+    """
+    latest = (
+        select(ConsentEvent.kind)
+        .where(
+            ConsentEvent.phone_number_id == phone_id,
+            one_of(ConsentEvent.kind, [ConsentKind.OPT_IN.value, ConsentKind.OPT_OUT.value]),
+        )
+        .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-_VERIFIED = exists().where(
-    ConsentEvent.phone_number_id == _PHONE,
-    or_(
-        ConsentEvent.kind == ConsentKind.VERIFICATION.value,
-        and_(
-            ConsentEvent.kind == ConsentKind.OPT_IN.value,
-            ConsentEvent.channel.in_([channel.value for channel in AUTHENTICATED_CHANNELS]),
+    verified = exists().where(
+        ConsentEvent.phone_number_id == phone_id,
+        or_(
+            ConsentEvent.kind == ConsentKind.VERIFICATION.value,
+            and_(
+                ConsentEvent.kind == ConsentKind.OPT_IN.value,
+                one_of(ConsentEvent.channel, sorted(channel.value for channel in AUTHENTICATED_CHANNELS)),
+            ),
         ),
-    ),
-)
-_STATE = select(_LATEST_STATUS, _VERIFIED)
+    )
+    return latest, verified
+
+
 _STATUS_AFTER = {
     ConsentKind.OPT_IN.value: ConsentStatus.OPTED_IN,
     ConsentKind.OPT_OUT.value: ConsentStatus.OPTED_OUT,
 }
 
 
-def current_state(session: Session, phone_number_id: int) -> ConsentState:
-    """Derive the state from the ledger: the latest opt-in or opt-out decides; verification sticks."""
-    # On the connection: these column reads need none of the ORM session's machinery (the webhook's hot path).
-    latest, verified = session.connection().execute(_STATE, {"phone": phone_number_id}).one()
+def state_of(latest: str | None, verified: object) -> ConsentState:
+    """The state from the two `state_columns` values."""
     return ConsentState(_STATUS_AFTER.get(latest, ConsentStatus.NEVER_OPTED_IN), bool(verified))
+
+
+_STATE = Statement(select(*state_columns(bindparam("phone"))))
+
+
+def current_state(db: Session | Connection, phone_number_id: int) -> ConsentState:
+    """Derive the state from the ledger: the latest opt-in or opt-out decides; verification sticks."""
+    connection = db.connection() if isinstance(db, Session) else db
+    latest, verified = _STATE.first(connection, {"phone": phone_number_id})
+    return state_of(latest, verified)
+
+
+_COLUMNS = ("phone_number_id", "kind", "channel", "occurred_at", "recorded_at", "evidence", "dedupe_key")
+_INSERT = Statement(insert(ConsentEvent).values({name: bindparam(name) for name in _COLUMNS}))
+
+
+def record_new(
+    connection: Connection,
+    phone_number_id: int,
+    kind: ConsentKind,
+    channel: ConsentChannel,
+    evidence: str,
+    *,
+    dedupe_key: str,
+) -> None:
+    """Append one event for a transaction known to be new (the webhook's): one INSERT, no look-up, no ORM.
+
+    A repeated dedupe_key fails on its unique key (at the latest when the transaction commits).
+    """
+    now = utcnow()
+    _INSERT.run(
+        connection,
+        {
+            "phone_number_id": phone_number_id,
+            "kind": kind.value,
+            "channel": channel.value,
+            "occurred_at": now,
+            "recorded_at": now,
+            "evidence": evidence[:128],
+            "dedupe_key": dedupe_key,
+        },
+    )
 
 
 def history(session: Session, phone_number_id: int) -> list[ConsentEvent]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from intents import case_source, wording
@@ -25,14 +26,17 @@ from intents.classifier import Intent
 from storage.case_answers import CaseFacts, cases_of, last_payments, next_appointments
 from storage.models import CaseRole
 
+Database = Session | Connection  # the action server's session, or the engine's connection
 MAX_LISTED = 3  # cases answered in one text; more and we ask which one
 _FOUR_DIGITS = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
-def _participant(session: Session, tracker: Tracker) -> int | None:
+def _participant(session: Database, tracker: Tracker) -> int | None:
     slot = tracker.get_slot("participant_id")
     if slot is not None:
         return int(slot)
+    if isinstance(session, Connection):
+        session = Session(bind=session)
     return case_source.participant_for_sender(session, tracker.sender_id)
 
 
@@ -108,14 +112,14 @@ class _CaseAnswer(Action, abc.ABC):
         return []
 
     @abc.abstractmethod
-    def answer(self, session: Session, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
+    def answer(self, session: Database, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
         """The response and its fields for these cases."""
 
 
 class ActionNextDueDate(_CaseAnswer):
     intent = Intent.NEXT_DUE_DATE
 
-    def answer(self, session: Session, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
+    def answer(self, session: Database, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
         """When the next payment is due, per case when there are several."""
         # A due date already past is not "next": the export is stale or the payment is late; the
         # reply then sends them to a person rather than state a wrong date.
@@ -132,7 +136,7 @@ class ActionNextDueDate(_CaseAnswer):
 class ActionLastPayment(_CaseAnswer):
     intent = Intent.LAST_PAYMENT
 
-    def answer(self, session: Session, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
+    def answer(self, session: Database, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
         """The last payment posted: received from a paying parent, or paid to a receiving one.
 
         When a newer payment cannot be shown (a tax offset), or none is on file, the reply points to a
@@ -158,7 +162,7 @@ class ActionLastPayment(_CaseAnswer):
 class ActionNextAppointment(_CaseAnswer):
     intent = Intent.NEXT_APPOINTMENT
 
-    def answer(self, session: Session, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
+    def answer(self, session: Database, cases: list[CaseFacts], language: str) -> tuple[str, dict[str, str]]:
         """The soonest scheduled hearing or appointment on any of the cases (never a cancelled one)."""
         upcoming = next_appointments(session, [case.case_id for case in cases])
         if not upcoming:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from consent import ledger
@@ -22,12 +23,12 @@ from storage.crypto import DataCipher
 from storage.database import Database
 from storage.phones import find_phone
 
-_session: ContextVar[Session | None] = ContextVar("intents_session", default=None)
+_session: ContextVar[Session | Connection | None] = ContextVar("intents_session", default=None)
 
 
 @contextmanager
-def bound(session: Session) -> Iterator[None]:
-    """Run the actions inside this block on the caller's session (the engine's transaction)."""
+def bound(session: Session | Connection) -> Iterator[None]:
+    """Run the actions inside this block on the caller's session or connection (the engine's transaction)."""
     token = _session.set(session)
     try:
         yield
@@ -44,7 +45,7 @@ def _server() -> tuple[Database, DataCipher]:
 
 
 @contextmanager
-def session() -> Iterator[Session]:
+def session() -> Iterator[Session | Connection]:
     """The engine's session when bound, else one of the action server's own."""
     current = _session.get()
     if current is not None:

@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -25,6 +27,7 @@ from storage.models import (
     PaymentSource,
     utcnow,
 )
+from storage.statements import Statement
 
 # Sources a text may never mention (IRS Publication 1075). State offsets are not FTI but are treated
 # with the same care by default (COMPLIANCE.md).
@@ -69,71 +72,96 @@ class AppointmentFacts:
 
 
 # Built once: composing a statement costs more than running it on the webhook's path.
-_CASES = (
+_CASES = Statement(
     select(Case.id, Case.case_ref, CaseMember.role, Case.next_due_date, Case.amount_due)
     .join(CaseMember, CaseMember.case_id == Case.id)
     .where(CaseMember.participant_id == bindparam("participant"))
 )
-_PAYMENTS = (
-    select(Payment.case_id, Payment.paid_on, Payment.amount, Payment.source)
-    .where(Payment.case_id.in_(bindparam("cases", expanding=True)))
-    .order_by(Payment.case_id, Payment.paid_on.desc(), Payment.id.desc())
-)
-_APPOINTMENTS = (
-    select(
-        Appointment.case_id,
-        Appointment.kind,
-        Appointment.starts_at,
-        Appointment.utc_offset_minutes,
-        Appointment.office,
-    )
-    .where(
-        Appointment.case_id.in_(bindparam("cases", expanding=True)),
-        Appointment.status == AppointmentStatus.SCHEDULED.value,
-        Appointment.starts_at >= bindparam("now"),
-    )
-    .order_by(Appointment.case_id, Appointment.starts_at)
-)
 
 
-def cases_of(session: Session, participant_id: int) -> list[CaseFacts]:
+def _case_binds(count: int) -> list:
+    return [bindparam(f"case_{n}") for n in range(count)]
+
+
+@cache
+def _payments(count: int) -> Statement:
+    return Statement(
+        select(Payment.case_id, Payment.paid_on, Payment.amount, Payment.source)
+        .where(Payment.case_id.in_(_case_binds(count)))
+        .order_by(Payment.case_id, Payment.paid_on.desc(), Payment.id.desc())
+    )
+
+
+@cache
+def _appointments(count: int) -> Statement:
+    return Statement(
+        select(
+            Appointment.case_id,
+            Appointment.kind,
+            Appointment.starts_at,
+            Appointment.utc_offset_minutes,
+            Appointment.office,
+        )
+        .where(
+            Appointment.case_id.in_(_case_binds(count)),
+            Appointment.status == AppointmentStatus.SCHEDULED.value,
+            Appointment.starts_at >= bindparam("now"),
+        )
+        .order_by(Appointment.case_id, Appointment.starts_at)
+    )
+
+
+def _connection(db: Session | Connection) -> Connection:
+    return db.connection() if isinstance(db, Session) else db
+
+
+def _case_params(case_ids: list[int]) -> dict[str, int]:
+    return {f"case_{n}": case_id for n, case_id in enumerate(case_ids)}
+
+
+def cases_of(db: Session | Connection, participant_id: int) -> list[CaseFacts]:
     """The participant's cases, in a stable order (by the last 4 digits)."""
-    rows = session.connection().execute(_CASES, {"participant": participant_id}).all()
+    rows = _CASES.rows(_connection(db), {"participant": participant_id})
     facts = [
-        CaseFacts(row.id, last4(row.case_ref), CaseRole(row.role), row.next_due_date, row.amount_due)
-        for row in rows
+        CaseFacts(case_id, last4(case_ref), CaseRole(role), next_due_date, amount_due)
+        for case_id, case_ref, role, next_due_date, amount_due in rows
     ]
     return sorted(facts, key=lambda case: (case.last4, case.case_id))
 
 
-def last_payments(session: Session, case_ids: list[int]) -> dict[int, PaymentFacts]:
+def last_payments(db: Session | Connection, case_ids: list[int]) -> dict[int, PaymentFacts]:
     """For each case, the newest payment a text may mention."""
     found = {case_id: PaymentFacts(None, None, False) for case_id in case_ids}
-    rows = session.connection().execute(_PAYMENTS, {"cases": case_ids}).all()
+    if not case_ids:
+        return found
+    rows = _payments(len(case_ids)).rows(_connection(db), _case_params(case_ids))
     seen: set[int] = set()
     hidden: set[int] = set()
-    for row in rows:
-        if row.case_id in seen:
+    for case_id, paid_on, amount, source in rows:
+        if case_id in seen:
             continue
-        if row.source in UNDISCLOSED_SOURCES:
-            hidden.add(row.case_id)
+        if source in UNDISCLOSED_SOURCES:
+            hidden.add(case_id)
             continue
-        seen.add(row.case_id)
-        found[row.case_id] = PaymentFacts(row.paid_on, row.amount, row.case_id in hidden)
+        seen.add(case_id)
+        found[case_id] = PaymentFacts(paid_on, amount, case_id in hidden)
     for case_id in hidden - seen:
         found[case_id] = PaymentFacts(None, None, True)
     return found
 
 
 def next_appointments(
-    session: Session, case_ids: list[int], now: datetime | None = None
+    db: Session | Connection, case_ids: list[int], now: datetime | None = None
 ) -> dict[int, AppointmentFacts]:
     """For each case that has one, the next scheduled (never a cancelled) hearing or appointment."""
-    now = now or utcnow()
-    rows = session.connection().execute(_APPOINTMENTS, {"cases": case_ids, "now": now}).all()
+    if not case_ids:
+        return {}
+    params = _case_params(case_ids) | {"now": now or utcnow()}
     found: dict[int, AppointmentFacts] = {}
-    for row in rows:
-        if row.case_id not in found:
-            local = row.starts_at.astimezone(timezone(timedelta(minutes=row.utc_offset_minutes)))
-            found[row.case_id] = AppointmentFacts(row.kind, local, row.office)
+    for case_id, kind, starts_at, offset_minutes, office in _appointments(len(case_ids)).rows(
+        _connection(db), params
+    ):
+        if case_id not in found:
+            local = starts_at.astimezone(timezone(timedelta(minutes=offset_minutes)))
+            found[case_id] = AppointmentFacts(kind, local, office)
     return found

@@ -15,12 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.crypto import DataCipher, UndecryptableError
 from storage.models import ChainPurge, Direction, Exchange, ExchangeChainHead, ExchangeTombstone, utcnow
+from storage.statements import Statement
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -76,62 +79,89 @@ def lock_head(session: Session) -> ExchangeChainHead:
 
 
 # Built once: composing statements costs more than running them on the webhook's path.
-_LOCK_HEAD = (
+_LOCK_HEAD = Statement(
     select(ExchangeChainHead.seq, ExchangeChainHead.last_hash)
     .where(ExchangeChainHead.id == HEAD_ID)
     .with_for_update()
 )
-_INSERT = insert(Exchange.__table__)
-_MOVE_HEAD = update(ExchangeChainHead.__table__).where(ExchangeChainHead.id == HEAD_ID)
+_COLUMNS = (
+    "chain_seq",
+    "direction",
+    "occurred_at",
+    "message_sid",
+    "phone_number_id",
+    "reply_to_seq",
+    "body_enc",
+    "intent",
+    "template_id",
+    "consent_state",
+    "delivery_status",
+    "blocked_reason",
+    "prev_hash",
+    "record_hash",
+    "key_id",
+)
+_MOVE_HEAD = Statement(
+    update(ExchangeChainHead)
+    .where(ExchangeChainHead.id == HEAD_ID)
+    .values({name: bindparam(name) for name in ("seq", "last_hash", "key_id", "head_mac")})
+)
 
 
-def append(session: Session, cipher: DataCipher, entry: NewExchange, reply: NewExchange | None = None) -> int:
+@cache
+def _insert(count: int) -> Statement:
+    # One INSERT for the message and its reply: one statement for the database to run, not two.
+    rows = [{name: bindparam(f"{name}_{n}") for name in _COLUMNS} for n in range(count)]
+    return Statement(insert(Exchange).values(rows))
+
+
+def append(
+    db: Session | Connection, cipher: DataCipher, entry: NewExchange, reply: NewExchange | None = None
+) -> int:
     """Add a message, and the reply to it if there is one, to the log in the caller's transaction.
 
     Returns the message's chain_seq. The chain head stays locked until the caller commits, so do
-    everything else first: this is the one serial section of the webhook.
+    everything else first: this is the one serial section of the webhook. In a `batched` block
+    (storage.statements) the rows and the head's new value go to the database as one statement.
     """
-    connection = session.connection()  # plain Core: the ORM session adds nothing here
-    head = connection.execute(_LOCK_HEAD).one_or_none()
+    connection = db.connection() if isinstance(db, Session) else db
+    items = [entry] if reply is None else [entry, reply]
+    # Everything that does not depend on the chain's position is done before its lock is taken.
+    items = [replace(item, occurred_at=item.occurred_at.astimezone(UTC)) for item in items]  # stored in UTC
+    bodies = [cipher.encrypt(item.body) for item in items]
+    head = _LOCK_HEAD.first(connection)
     if head is None:
         raise RuntimeError("exchange chain head row is missing: run flask --app bot migrate")
-    seq, last_hash = head.seq, head.last_hash
+    seq, last_hash = head
     first = seq + 1
-    rows = []
-    for item in (entry, reply) if reply is not None else (entry,):
+    values: dict[str, object] = {}
+    for n, (item, body_enc) in enumerate(zip(items, bodies, strict=True)):
         seq += 1
-        # Sign exactly what is stored: the column keeps UTC.
-        item = replace(
-            item,
-            occurred_at=item.occurred_at.astimezone(UTC),
-            reply_to_seq=first if item is reply else item.reply_to_seq,
-        )
+        if n:  # the reply points at the message it answers
+            item = replace(item, reply_to_seq=first)
         key_id, record_hash = cipher.sign(_record_bytes(seq, last_hash, item, item.body))
-        rows.append(
-            {
-                "chain_seq": seq,
-                "direction": str(item.direction),
-                "occurred_at": item.occurred_at,
-                "message_sid": item.message_sid,
-                "phone_number_id": item.phone_number_id,
-                "reply_to_seq": item.reply_to_seq,
-                "body_enc": cipher.encrypt(item.body),
-                "intent": item.intent,
-                "template_id": item.template_id,
-                "consent_state": item.consent_state,
-                "delivery_status": item.delivery_status,
-                "blocked_reason": item.blocked_reason,
-                "prev_hash": last_hash,
-                "record_hash": record_hash,
-                "key_id": key_id,
-            }
-        )
+        row = {
+            "chain_seq": seq,
+            "direction": str(item.direction),
+            "occurred_at": item.occurred_at,
+            "message_sid": item.message_sid,
+            "phone_number_id": item.phone_number_id,
+            "reply_to_seq": item.reply_to_seq,
+            "body_enc": body_enc,
+            "intent": item.intent,
+            "template_id": item.template_id,
+            "consent_state": item.consent_state,
+            "delivery_status": item.delivery_status,
+            "blocked_reason": item.blocked_reason,
+            "prev_hash": last_hash,
+            "record_hash": record_hash,
+            "key_id": key_id,
+        }
+        values.update({f"{name}_{n}": value for name, value in row.items()})
         last_hash = record_hash
-    connection.execute(_INSERT, rows)
+    _insert(len(items)).run(connection, values)
     key_id, head_mac = cipher.sign(_head_bytes(seq, last_hash))
-    connection.execute(
-        _MOVE_HEAD, {"seq": seq, "last_hash": last_hash, "key_id": key_id, "head_mac": head_mac}
-    )
+    _MOVE_HEAD.run(connection, {"seq": seq, "last_hash": last_hash, "key_id": key_id, "head_mac": head_mac})
     return first
 
 
