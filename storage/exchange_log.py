@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -195,11 +195,13 @@ class ChainReport:
         return self.problem is None
 
 
-def _records(session: Session, batch: int = 2000) -> Iterator[Exchange]:
+def batched_records(session: Session, query: Select | None = None, batch: int = 2000) -> Iterator[Exchange]:
+    """Records in chain order, `batch` at a time, detached once read (bounded memory over any log size)."""
+    query = select(Exchange) if query is None else query
     last = -(2**31)  # from the very first row, even a forged one numbered below 1 (int32 column)
     while True:
         rows = session.scalars(
-            select(Exchange).where(Exchange.chain_seq > last).order_by(Exchange.chain_seq).limit(batch)
+            query.where(Exchange.chain_seq > last).order_by(Exchange.chain_seq).limit(batch)
         ).all()
         if not rows:
             return
@@ -235,7 +237,7 @@ def _tombstones(session: Session, batch: int = 5000) -> Iterator[Tombstone]:
 
 def chain(session: Session) -> Iterator[Exchange | Tombstone]:
     """The chain in order: live records and the tombstones of purged ones."""
-    return heapq.merge(_records(session), _tombstones(session), key=lambda item: item.chain_seq)
+    return heapq.merge(batched_records(session), _tombstones(session), key=lambda item: item.chain_seq)
 
 
 def purge_bytes(purge_id: int, cutoff: datetime, records: int, digest: str) -> bytes:

@@ -74,6 +74,22 @@ class Claimed:
     attempts: int
     claimed_at: datetime
 
+    @classmethod
+    def of(cls, row: OutboundMessage) -> Claimed:
+        """A row already taken (recovery, or a callback adopting a dead worker's row) in claimed form."""
+        return cls(
+            row.id,
+            row.phone_number_id,
+            row.participant_id,
+            row.kind,
+            row.subject,
+            row.template_id,
+            row.language,
+            row.body_enc,
+            row.attempts,
+            row.claimed_at or utcnow(),
+        )
+
 
 def _insert_ignoring_duplicates(session: Session):  # noqa: ANN202 - a dialect's Insert
     table = OutboundMessage.__table__

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -103,27 +102,13 @@ def _consent(event: ConsentEvent, phone: str) -> dict[str, Any]:
     }
 
 
-def _batched(session: Session, query: Any, batch: int = 2000) -> Iterator[Exchange]:
-    last = -(2**31)
-    while True:
-        rows = session.scalars(
-            query.where(Exchange.chain_seq > last).order_by(Exchange.chain_seq).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].chain_seq
-        for row in rows:
-            session.expunge(row)
-
-
 def for_phone(session: Session, cipher: DataCipher, phone_id: int) -> Records:
     """Everything on file for one number: every message, every consent event."""
     numbers = _Numbers(session, cipher)
     phone = numbers(phone_id)
     records = Records({"phone_number_id": str(phone_id)}, exchange_log.verify(session, cipher))
     query = select(Exchange).where(Exchange.phone_number_id == phone_id)
-    records.messages = [_message(r, cipher, phone) for r in _batched(session, query)]
+    records.messages = [_message(r, cipher, phone) for r in exchange_log.batched_records(session, query)]
     events = session.scalars(
         select(ConsentEvent)
         .where(ConsentEvent.phone_number_id == phone_id)
@@ -147,7 +132,9 @@ def for_range(session: Session, cipher: DataCipher, since: date, until: date) ->
         {"since": since.isoformat(), "until": until.isoformat()}, exchange_log.verify(session, cipher)
     )
     query = select(Exchange).where(Exchange.occurred_at >= start, Exchange.occurred_at < end)
-    records.messages = [_message(r, cipher, numbers(r.phone_number_id)) for r in _batched(session, query)]
+    records.messages = [
+        _message(r, cipher, numbers(r.phone_number_id)) for r in exchange_log.batched_records(session, query)
+    ]
     events = session.scalars(
         select(ConsentEvent)
         .where(ConsentEvent.occurred_at >= start, ConsentEvent.occurred_at < end)

@@ -47,18 +47,7 @@ def _adopt(session: Session, cipher: DataCipher, callback: StatusCallback) -> bo
     row = session.get(OutboundMessage, callback.outbox_id, with_for_update=True)
     if row is None or row.status != OutboundStatus.SENDING.value or row.twilio_sid:
         return False
-    claimed = Claimed(
-        row.id,
-        row.phone_number_id,
-        row.participant_id,
-        row.kind,
-        row.subject,
-        row.template_id,
-        row.language,
-        row.body_enc,
-        row.attempts,
-        row.claimed_at or utcnow(),
-    )
+    claimed = Claimed.of(row)
     label = ledger.current_state(session, row.phone_number_id).label
     record_sent(
         session, cipher, claimed, cipher.decrypt(row.body_enc), label, callback.message_sid, "sent", utcnow()

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 import redis
 import requests
 from rq import Queue
-from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException
 
 from bot.outbound.delivery import Courier, record_sent
@@ -148,7 +147,7 @@ def recover_stuck(
                 )
                 continue
             if message is not None:
-                claimed = _claimed_row(session, outbox_id)
+                claimed = Claimed.of(session.get_one(OutboundMessage, outbox_id))
                 label = ledger.current_state(session, phone_id).label
                 record_sent(session, courier.cipher, claimed, body, label, message.sid, message.status, now)
                 found += 1
@@ -158,22 +157,6 @@ def recover_stuck(
     if stuck:
         log.warning("outbound recovery: %d stuck rows found at Twilio, %d put back to send", found, requeued)
     return found, requeued
-
-
-def _claimed_row(session: Session, outbox_id: int) -> Claimed:
-    row = session.get(OutboundMessage, outbox_id)
-    return Claimed(
-        row.id,
-        row.phone_number_id,
-        row.participant_id,
-        row.kind,
-        row.subject,
-        row.template_id,
-        row.language,
-        row.body_enc,
-        row.attempts,
-        row.claimed_at,
-    )
 
 
 def sweep(
