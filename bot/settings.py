@@ -42,6 +42,8 @@ NAMES = (
     "RETENTION_DAYS",
     "DASHBOARD_IDLE_MINUTES",
     "DASHBOARD_SESSION_HOURS",
+    "INBOUND_PER_MINUTE",
+    "SEND_CONCURRENCY",
 )
 SECRETS = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "DATA_KEYS", "DATABASE_URL")
 # Placeholders fit for a laptop; production must name the agency's real contact (CTIA audits HELP).
@@ -62,6 +64,12 @@ DEFAULTS: dict[str, str] = {
     "RETENTION_DAYS": "2555",
     "DASHBOARD_IDLE_MINUTES": "30",
     "DASHBOARD_SESSION_HOURS": "12",
+    # No one types more than this; a number past it gets one "slow down" reply, then silence (keywords
+    # are always honoured).
+    "INBOUND_PER_MINUTE": "30",
+    # Sends in flight per worker process: Twilio answers in 100-300 ms, so one at a time would never
+    # reach a short code's SEND_RATE.
+    "SEND_CONCURRENCY": "8",
 }
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -96,6 +104,8 @@ class Settings:
     RETENTION_DAYS: int
     DASHBOARD_IDLE_MINUTES: int
     DASHBOARD_SESSION_HOURS: int
+    INBOUND_PER_MINUTE: int
+    SEND_CONCURRENCY: int
 
     @property
     def production(self) -> bool:
@@ -239,5 +249,7 @@ def load_settings(
         RETENTION_DAYS=_whole_number(raw, "RETENTION_DAYS", 1, 36500),
         DASHBOARD_IDLE_MINUTES=idle,
         DASHBOARD_SESSION_HOURS=absolute,
+        INBOUND_PER_MINUTE=_whole_number(raw, "INBOUND_PER_MINUTE", 1, 10000),
+        SEND_CONCURRENCY=_whole_number(raw, "SEND_CONCURRENCY", 1, 64),
     )
     return Settings(**values)
