@@ -35,7 +35,9 @@ What it does:
    the machine (from /proc: other people's jobs make a 2-core benchmark noisy, and the run says so);
    the real handler's own time ("sms handled ... in X ms" in its log); what its PostgreSQL backends
    were doing (pg_stat_activity every 20 ms: running, waiting for a lock, flushing WAL, or idle
-   inside a transaction while the app works).
+   inside a transaction while the app works);
+   the peak resident memory (VmHWM from /proc) of the gunicorn master, each worker and each of the
+   database's PostgreSQL backends (which counts the shared buffers a backend touched).
 6. Checks the record: every MessageSid answered 200 is logged inbound exactly once (a request the
    client gave up on may be logged too, and is counted apart); the outbound records replying to
    them == the answers carrying a <Message>; intents, reply templates and consent events by kind
@@ -535,6 +537,34 @@ def cpu_ticks(pids: list[int]) -> dict[int, int]:
     return ticks
 
 
+def peak_rss_mib(pid: int) -> float | None:
+    """The most resident memory the process has used in its life (VmHWM), in MiB; None once it is gone."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Peak resident memory of each process of a server after its phases, in MiB."""
+
+    master: float | None
+    workers: list[float]
+    backends: list[float]  # PostgreSQL client backends of its database (includes shared buffers touched)
+
+    def line(self, name: str) -> str:
+        workers = ", ".join(f"{mib:.0f}" for mib in self.workers) or "-"
+        text = f"  {name:<8}: gunicorn master {self.master or 0:.0f}, workers {workers}"
+        if self.backends:
+            text += (
+                f"; PostgreSQL backends ({len(self.backends)}) max {max(self.backends):.0f}, "
+                f"mean {sum(self.backends) / len(self.backends):.0f}"
+            )
+        return text
+
+
 def machine_busy_ticks() -> int:
     """CPU ticks the whole machine spent busy (all cores, every process), from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -576,6 +606,17 @@ class CpuMeter:
             cpu_ticks(self._backends()),
             time.process_time(),
             machine_busy_ticks(),
+        )
+
+    def memory(self) -> Memory:
+        """Peak RSS of the master, each worker and each backend, read now (before they stop)."""
+        master = self._server.process.pid if self._server.process else None
+        workers = [peak_rss_mib(pid) for pid in self._server.pids() if pid != master]
+        backends = [peak_rss_mib(pid) for pid in self._backends()]
+        return Memory(
+            peak_rss_mib(master) if master else None,
+            [mib for mib in workers if mib is not None],
+            [mib for mib in backends if mib is not None],
         )
 
     def since(self, before: CpuSnapshot) -> dict[str, float]:
@@ -974,6 +1015,7 @@ class ServerResult:
     name: str
     closed: Tally
     opened: Tally
+    memory: Memory
 
 
 async def measure(
@@ -1003,7 +1045,7 @@ async def measure(
         tally.handler_ms = server.handler_times(log_from, server.log_size())
         results.append(tally)
         await asyncio.sleep(1)
-    return ServerResult(server.name, *results), activity
+    return ServerResult(server.name, *results, meter.memory()), activity
 
 
 async def closed_loop_count(url: str, pool: Pool, count: int, answers: Answers | None) -> None:
@@ -1089,6 +1131,8 @@ def diagnostics(results: list[ServerResult], activity: Counter[str]) -> list[str
             f"  NOTE: other processes used up to {busiest:.2f} CPUs during a phase: unless they were niced"
             " (then they only took idle time) the figures are noisy; run again on a quiet machine"
         )
+    lines.append("peak resident memory per process (VmHWM, MiB):")
+    lines.extend(result.memory.line(result.name) for result in results)
     real = results[-1]
     lines.append(
         "open loop: the load generator sent at most "
