@@ -11,7 +11,7 @@ What it does:
 1. Creates a throwaway database `bench_webhook_<random>` on --admin-url's server (psycopg, autocommit)
    and runs `flask --app bot migrate` and `flask --app bot seed-demo` against it, with fresh
    SECRET_KEY, DATA_KEYS and TWILIO_AUTH_TOKEN, BOT_ENV=development, no REDIS_URL.
-2. Starts two servers with the same command line, `python -m gunicorn --workers N --bind
+2. Starts two servers with the same command line, `python -m gunicorn --workers N --preload --bind
    127.0.0.1:PORT APP`: the real app (`bot.wsgi:app`, ready when GET /healthz answers 200) and the
    baseline (`bench.baseline_app:app`: parse the form, answer a fixed TwiML <Message>, nothing else).
 3. Pre-builds signed requests before any clock starts: every form field Twilio posts, a unique
@@ -36,8 +36,8 @@ What it does:
    the real handler's own time ("sms handled ... in X ms" in its log); what its PostgreSQL backends
    were doing (pg_stat_activity every 20 ms: running, waiting for a lock, flushing WAL, or idle
    inside a transaction while the app works);
-   the peak resident memory (VmHWM from /proc) of the gunicorn master, each worker and each of the
-   database's PostgreSQL backends (which counts the shared buffers a backend touched).
+   memory of the gunicorn master, each worker and each of the database's PostgreSQL backends: peak
+   resident (VmHWM) and, after the run, unique to the process (USS, from smaps_rollup).
 6. Checks the record: every MessageSid answered 200 is logged inbound exactly once (a request the
    client gave up on may be logged too, and is counted apart); the outbound records replying to
    them == the answers carrying a <Message>; intents, reply templates and consent events by kind
@@ -453,8 +453,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, workers: int, env: dict[str, str]) -> None:
-        """Start `python -m gunicorn --workers N --bind 127.0.0.1:PORT APP`, logging to log_path."""
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
+        """Start `python -m gunicorn --workers N --preload --bind 127.0.0.1:PORT APP` (the Procfile's
+        options: --preload loads the app once in the master; workers share its pages), logging to log_path."""
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--preload"]
         command += ["--bind", f"127.0.0.1:{self.port}", self.app]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
@@ -537,31 +538,40 @@ def cpu_ticks(pids: list[int]) -> dict[int, int]:
     return ticks
 
 
-def peak_rss_mib(pid: int) -> float | None:
-    """The most resident memory the process has used in its life (VmHWM), in MiB; None once it is gone."""
+def memory_mib(pid: int) -> tuple[float, float] | None:
+    """(peak resident memory in its life (VmHWM), memory now its own (USS: private pages, not shared
+    with the gunicorn master it forked from)) in MiB; None once the process is gone."""
     with contextlib.suppress(OSError, ValueError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        peak = next(
+            int(line.split()[1])
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("VmHWM:")
+        )
+        private = sum(
+            int(line.split()[1])
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+            if line.startswith(("Private_Clean:", "Private_Dirty:"))
+        )
+        return peak / 1024, private / 1024
     return None
 
 
 @dataclass(frozen=True)
 class Memory:
-    """Peak resident memory of each process of a server after its phases, in MiB."""
+    """Memory of each process of a server after its phases: (peak RSS, USS) in MiB each."""
 
-    master: float | None
-    workers: list[float]
-    backends: list[float]  # PostgreSQL client backends of its database (includes shared buffers touched)
+    master: tuple[float, float] | None
+    workers: list[tuple[float, float]]
+    backends: list[tuple[float, float]]  # PostgreSQL client backends of its database
 
     def line(self, name: str) -> str:
-        workers = ", ".join(f"{mib:.0f}" for mib in self.workers) or "-"
-        text = f"  {name:<8}: gunicorn master {self.master or 0:.0f}, workers {workers}"
+        def pair(mib: tuple[float, float] | None) -> str:
+            return f"{mib[0]:.0f}/{mib[1]:.0f}" if mib else "-"
+
+        text = f"  {name:<8}: gunicorn master {pair(self.master)}, workers "
+        text += ", ".join(pair(mib) for mib in self.workers) or "-"
         if self.backends:
-            text += (
-                f"; PostgreSQL backends ({len(self.backends)}) max {max(self.backends):.0f}, "
-                f"mean {sum(self.backends) / len(self.backends):.0f}"
-            )
+            text += f"; PostgreSQL backends ({len(self.backends)}) max {pair(max(self.backends))}"
         return text
 
 
@@ -611,10 +621,10 @@ class CpuMeter:
     def memory(self) -> Memory:
         """Peak RSS of the master, each worker and each backend, read now (before they stop)."""
         master = self._server.process.pid if self._server.process else None
-        workers = [peak_rss_mib(pid) for pid in self._server.pids() if pid != master]
-        backends = [peak_rss_mib(pid) for pid in self._backends()]
+        workers = [memory_mib(pid) for pid in self._server.pids() if pid != master]
+        backends = [memory_mib(pid) for pid in self._backends()]
         return Memory(
-            peak_rss_mib(master) if master else None,
+            memory_mib(master) if master else None,
             [mib for mib in workers if mib is not None],
             [mib for mib in backends if mib is not None],
         )
@@ -1131,7 +1141,10 @@ def diagnostics(results: list[ServerResult], activity: Counter[str]) -> list[str
             f"  NOTE: other processes used up to {busiest:.2f} CPUs during a phase: unless they were niced"
             " (then they only took idle time) the figures are noisy; run again on a quiet machine"
         )
-    lines.append("peak resident memory per process (VmHWM, MiB):")
+    lines.append(
+        "memory per process, MiB: peak resident (VmHWM) / its own now (USS: private pages, not shared with"
+        " the master; PostgreSQL's shared buffers are shared)"
+    )
     lines.extend(result.memory.line(result.name) for result in results)
     real = results[-1]
     lines.append(
