@@ -6,17 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, insert, or_, select
+from sqlalchemy import ColumnElement, bindparam, exists, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from storage.models import ConsentChannel, ConsentEvent, ConsentKind, utcnow
-from storage.statements import Statement, one_of
-
-# Channels where the agency knew who it was talking to: an opt-in there also verifies the number.
-AUTHENTICATED_CHANNELS = frozenset(
-    {ConsentChannel.WEB, ConsentChannel.IVR, ConsentChannel.SDU_PHONE, ConsentChannel.TECHNICIAN}
+from storage.models import (
+    AUTHENTICATED_CHANNELS,
+    ConsentChannel,
+    ConsentEvent,
+    ConsentKind,
+    decides_status,
+    utcnow,
+    verifies,
 )
+from storage.statements import Statement
 
 
 class ConsentStatus(StrEnum):
@@ -96,24 +99,12 @@ def state_columns(phone_id: ColumnElement[int]) -> tuple[ColumnElement[str], Col
     """
     latest = (
         select(ConsentEvent.kind)
-        .where(
-            ConsentEvent.phone_number_id == phone_id,
-            one_of(ConsentEvent.kind, [ConsentKind.OPT_IN.value, ConsentKind.OPT_OUT.value]),
-        )
+        .where(ConsentEvent.phone_number_id == phone_id, decides_status())
         .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    verified = exists().where(
-        ConsentEvent.phone_number_id == phone_id,
-        or_(
-            ConsentEvent.kind == ConsentKind.VERIFICATION.value,
-            and_(
-                ConsentEvent.kind == ConsentKind.OPT_IN.value,
-                one_of(ConsentEvent.channel, sorted(channel.value for channel in AUTHENTICATED_CHANNELS)),
-            ),
-        ),
-    )
+    verified = exists().where(ConsentEvent.phone_number_id == phone_id, verifies())
     return latest, verified
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -23,8 +25,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.statements import one_of
 
 
 def utcnow() -> datetime:
@@ -458,6 +464,47 @@ class SignInFailure(Base):
 FAILED_DELIVERY = ("failed", "undelivered")
 Index("ix_exchanges_time", Exchange.occurred_at)
 Index("ix_consent_events_time", ConsentEvent.occurred_at)
+
+# A number's consent state (consent.ledger.state_columns) reads its latest opt-in/opt-out and whether any
+# event verified it. HELP and other events may be thousands (keywords are always honoured, however many
+# come): these partial indexes hold only the events that decide, so the reads stay one index probe.
+STATUS_KINDS = (ConsentKind.OPT_IN.value, ConsentKind.OPT_OUT.value)
+# Channels where the agency knew who it was talking to: an opt-in there also verifies the number.
+AUTHENTICATED_CHANNELS = frozenset(
+    {ConsentChannel.WEB, ConsentChannel.IVR, ConsentChannel.SDU_PHONE, ConsentChannel.TECHNICIAN}
+)
+
+
+def decides_status(events: type[ConsentEvent] | Any = ConsentEvent) -> ColumnElement[bool]:
+    """The events whose latest gives the status: opt-ins and opt-outs (constants: see one_of)."""
+    return one_of(events.kind, STATUS_KINDS)
+
+
+def verifies(events: type[ConsentEvent] | Any = ConsentEvent) -> ColumnElement[bool]:
+    """The events that verify a number: a verification, or an opt-in on an authenticated channel."""
+    return or_(
+        one_of(events.kind, [ConsentKind.VERIFICATION.value]),
+        and_(
+            one_of(events.kind, [ConsentKind.OPT_IN.value]),
+            one_of(events.channel, sorted(channel.value for channel in AUTHENTICATED_CHANNELS)),
+        ),
+    )
+
+
+Index(
+    "ix_consent_events_phone_status",
+    ConsentEvent.phone_number_id,
+    ConsentEvent.occurred_at,
+    ConsentEvent.id,
+    sqlite_where=decides_status(),
+    postgresql_where=decides_status(),
+)
+Index(
+    "ix_consent_events_phone_verified",
+    ConsentEvent.phone_number_id,
+    sqlite_where=verifies(),
+    postgresql_where=verifies(),
+)
 Index(
     "ix_exchanges_delivery_failed",
     Exchange.delivery_status,

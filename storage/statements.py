@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exc, literal
+from sqlalchemy import ColumnElement, exc, literal_column
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -97,9 +97,20 @@ def _raise_mapped(connection: Connection, error: Exception, sql: str, args: Any)
     ) from error
 
 
-def one_of(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN (...)` over fixed values, written out (SQLAlchemy's own IN expands at every execution)."""
-    return column.in_([literal(value, column.type) for value in values])
+_CONSTANT = re.compile(r"[A-Za-z0-9_]+")
+
+
+def one_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN ('a', 'b')` over fixed codes, written into the SQL as constants.
+
+    SQLAlchemy's own IN expands at every execution; bound values would also hide the codes from the
+    planner of a prepared statement, which then cannot use a partial index whose condition names them.
+    Only the application's own codes (letters, digits, underscores) are accepted: never outside input.
+    """
+    for value in values:
+        if not _CONSTANT.fullmatch(value):
+            raise ValueError(f"one_of takes the application's own codes, not {value!r}")
+    return column.in_([literal_column(f"'{value}'", column.type) for value in values])
 
 
 _WRITES = "hot_path_writes"  # connection.info key: the writes `batched` holds back

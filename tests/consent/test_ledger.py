@@ -173,3 +173,43 @@ def test_record_keeps_the_evidence_and_history_lists_in_order(database: Database
         ("opt_out", "sms_keyword", "SM-late", T0 + timedelta(hours=1)),
     ]
     assert all(e.recorded_at is not None for e in events)
+
+
+def test_the_state_read_stays_one_index_probe_however_many_help_events(database: Database, phone: int) -> None:
+    """Keywords are honoured however many come, and each HELP is an event: the state read must not walk
+    them. Its only bound value is the number (the kinds and channels are constants a prepared statement's
+    planner can match against the partial indexes), and both reads use those indexes."""
+    with database.transaction() as session:
+        ledger.record(session, phone, IN, ConsentChannel.SMS_KEYWORD, "EV-in", occurred_at=T0)
+        session.execute(
+            ConsentEvent.__table__.insert(),
+            [
+                {
+                    "phone_number_id": phone,
+                    "kind": HELP.value,
+                    "channel": ConsentChannel.SMS_KEYWORD.value,
+                    "occurred_at": T0 + timedelta(seconds=n + 1),
+                    "recorded_at": T0,
+                    "evidence": f"EV-help-{n}",
+                }
+                for n in range(2000)
+            ],
+        )
+    with database.session() as session:
+        assert ledger.current_state(session, phone) == ConsentState(ConsentStatus.OPTED_IN, False)
+
+    statement = ledger._STATE.statement
+    engine = database.engine
+    compiled = statement.compile(dialect=engine.dialect)
+    assert [value for value in compiled.params.values() if isinstance(value, str)] == []
+    bound = statement.params(phone=phone)
+    sql = str(bound.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        if database.backend == "postgresql":
+            connection.exec_driver_sql("ANALYZE consent_events")
+            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN ANALYZE {sql}"))
+            assert "Rows Removed by Filter" not in plan, plan
+        else:
+            plan = "\n".join(str(row) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "ix_consent_events_phone_status" in plan, plan
+    assert "ix_consent_events_phone_verified" in plan, plan
