@@ -2,6 +2,19 @@
 
 `handle_inbound` runs in the caller's transaction: the consent event, the inbound record and the
 reply record commit together or not at all. A MessageSid seen before gets the reply it got then.
+
+Throttling (INBOUND_PER_MINUTE, issue 7): the sender's one read also counts the number's inbound texts
+of the last minute (at most the limit + 1 rows of the exchanges index are read, however big the flood).
+A text that carries a consent event (opt-out, opt-in, HELP, plain-language revocation, Twilio's
+OptOutType), or the one clarifying question about a possible revocation, is always handled as usual.
+A text that would otherwise be enrolled, verified or answered, from a number that already sent the
+limit in the last minute, is recorded (intent "throttled", consent state as usual) and not processed:
+the first one past the limit gets the "throttled" reply and one WARNING in the log (never the number),
+every later one an empty <Response/>, until the number's last minute holds fewer texts than the limit.
+A number whose texts get silence anyway (opted out) is left as it is. The count sees what was
+committed when the text's read began, not the number's texts still in flight on other web processes:
+a burst handled at the very same instant may pass the limit by that many, and its crossing may then be
+told twice, or go untold (exactness would take a per-number lock, a round trip per text).
 """
 
 from __future__ import annotations
@@ -12,13 +25,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot import answering
 from bot.guard import blocked_reason
 from bot.replies import Replies
+from bot.settings import DEFAULTS
 from consent import ledger
 from consent.ledger import ConsentState
 from consent.policy import Action, decide
@@ -48,6 +62,12 @@ VERIFY_WINDOW = timedelta(hours=24)
 CASE_MEMORY = timedelta(minutes=30)
 CASE_MEMORY_TEXTS = 10  # ... among the number's last 10 texts (which also bounds what is read)
 CASE_QUESTIONS = frozenset({"next_due_date", "last_payment", "next_appointment"})
+# The webhook passes the app's setting; this is the same default for other callers.
+INBOUND_PER_MINUTE = int(DEFAULTS["INBOUND_PER_MINUTE"])
+THROTTLE_WINDOW = timedelta(minutes=1)
+# What a flood may not trigger past the limit: the actions that reply without a consent event (a
+# clarifying question about a possible revocation is asked once, and is part of honouring it).
+THROTTLED_ACTIONS = frozenset({Action.ENROLL, Action.VERIFY, Action.ANSWER})
 REPLY_TEMPLATE = {
     Action.CONFIRM_OPT_OUT: "opt_out_confirm",
     Action.CONFIRM_OPT_IN: "opt_in_confirm",
@@ -90,9 +110,11 @@ class Sender:
     consent: ConsentState = ledger.NO_CONSENT
     choice_enc: str | None = None
     asked: str | None = None
+    last_minute: int = 0  # the number's inbound texts in the last minute, counted up to the limit + 1
 
 
 _SINCE = bindparam("since", type_=UTCDateTime())
+_MINUTE_AGO = bindparam("minute_ago", type_=UTCDateTime())
 
 
 def _recent_inbound(column: str, *criteria: object) -> object:
@@ -119,10 +141,28 @@ def _recent_inbound(column: str, *criteria: object) -> object:
     )
 
 
+def _texts_in_the_last_minute(limit: int) -> object:
+    """How many texts the number sent since :minute_ago, counted up to limit + 1: a range read of
+    ix_exchanges_phone_direction_time that stops there, so a flood of thousands costs no more."""
+    last_minute = (
+        select(Exchange.occurred_at)
+        .where(
+            Exchange.phone_number_id == PhoneNumber.id,
+            Exchange.direction == Direction.INBOUND.value,
+            Exchange.occurred_at >= _MINUTE_AGO,
+        )
+        .limit(limit + 1)
+        .correlate(PhoneNumber)
+        .subquery("last_minute")
+    )
+    return select(func.count()).select_from(last_minute).scalar_subquery()
+
+
 @cache
-def _sender_statement(hashes: int) -> Statement:
-    """Built once per number of data keys (a lookup tries each key's hash). The subqueries read like the
-    (phone_number_id, direction, occurred_at) index, so the newest rows are found first."""
+def _sender_statement(hashes: int, per_minute: int) -> Statement:
+    """Built once per number of data keys (a lookup tries each key's hash) and throttle limit. The
+    subqueries read like the (phone_number_id, direction, occurred_at) index, so the newest rows are
+    found first."""
     last_template = (
         select(Exchange.template_id)
         .where(Exchange.phone_number_id == PhoneNumber.id, Exchange.direction == Direction.OUTBOUND.value)
@@ -139,6 +179,7 @@ def _sender_statement(hashes: int) -> Statement:
             *ledger.state_columns(PhoneNumber.id),
             _recent_inbound("body_enc", lambda recent: recent.c.intent == "case_choice"),
             _recent_inbound("intent", lambda recent: one_of(recent.c.intent, sorted(CASE_QUESTIONS))),
+            _texts_in_the_last_minute(per_minute),
         )
         .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
         .where(PhoneNumber.lookup_hash.in_([bindparam(f"hash_{n}") for n in range(hashes)]))
@@ -157,14 +198,16 @@ _NEW_PHONE = Statement(
 )
 
 
-def _find_sender(connection: Connection, cipher: DataCipher, number: str) -> Sender | None:
+def _find_sender(connection: Connection, cipher: DataCipher, number: str, per_minute: int) -> Sender | None:
     hashes = cipher.lookup_hashes(number)
     params = {f"hash_{n}": digest for n, digest in enumerate(hashes)}
-    params["since"] = utcnow() - CASE_MEMORY
-    found = _sender_statement(len(hashes)).first(connection, params)
+    now = utcnow()
+    params["since"] = now - CASE_MEMORY
+    params["minute_ago"] = now - THROTTLE_WINDOW
+    found = _sender_statement(len(hashes), per_minute).first(connection, params)
     if found is None:
         return None
-    phone_id, participant_id, language, last_template, latest, verified, choice_enc, asked = found
+    phone_id, participant_id, language, last_template, latest, verified, choice_enc, asked, texts = found
     return Sender(
         phone_id,
         participant_id,
@@ -173,11 +216,12 @@ def _find_sender(connection: Connection, cipher: DataCipher, number: str) -> Sen
         ledger.state_of(latest, verified),
         choice_enc,
         asked,
+        texts,
     )
 
 
-def _sender(connection: Connection, cipher: DataCipher, number: str) -> Sender:
-    found = _find_sender(connection, cipher, number)
+def _sender(connection: Connection, cipher: DataCipher, number: str, per_minute: int) -> Sender:
+    found = _find_sender(connection, cipher, number, per_minute)
     if found is not None:
         return found
     params = {
@@ -260,6 +304,7 @@ def handle_inbound(
     inbound: InboundText,
     *,
     check_duplicate: bool = True,
+    per_minute: int = INBOUND_PER_MINUTE,
 ) -> Reply:
     """Decide, record and log one inbound text; return the reply (already logged).
 
@@ -269,6 +314,7 @@ def handle_inbound(
     and takes the chain lock, one writes the log and moves its head; then the COMMIT).
     check_duplicate=False skips looking the MessageSid up first: a repeat then fails on the unique keys
     (consent event, exchange) and the caller runs it again with the check (Twilio retries are rare).
+    per_minute: the INBOUND_PER_MINUTE setting (see the module's docstring).
     """
     if check_duplicate:
         with Session(bind=connection) as session:
@@ -276,7 +322,7 @@ def handle_inbound(
             if seen is not None:
                 return _previous_reply(session, cipher, seen)
 
-    sender = _sender(connection, cipher, inbound.sender)
+    sender = _sender(connection, cipher, inbound.sender, per_minute)
     before = sender.consent
     last = sender.last_template
     decision = decide(
@@ -296,12 +342,22 @@ def handle_inbound(
 
     intent, template_id = decision.intent, REPLY_TEMPLATE.get(decision.action)
     fields: dict[str, str] = {}
+    throttled = decision.action in THROTTLED_ACTIONS and sender.last_minute >= per_minute
+    told = throttled and sender.last_minute == per_minute  # the first text past the limit
     # Keywords say nothing of language (carriers tell everyone to text STOP); other texts may.
-    # The answering step judges the text's language itself; other replies only need it without an event.
-    needs_text_language = decision.event is None and decision.action is not Action.ANSWER
+    # The answering step judges the text's language itself; other replies only need it without an event;
+    # a throttled text only when it is told to slow down.
+    needs_text_language = (
+        told if throttled else decision.event is None and decision.action is not Action.ANSWER
+    )
     text_language = _text_language(inbound.body) if needs_text_language else None
     language = decision.language or text_language or sender.language or "en"
-    if decision.action is Action.VERIFY:
+    if throttled:
+        # Recorded, not processed: the first text past the limit is told to slow down, then silence.
+        intent, template_id = "throttled", "throttled" if told else None
+        if told:  # never the number, its hash or the text: the exchange log keeps those
+            log.warning("sms throttled: a number passed %d texts a minute", per_minute)
+    elif decision.action is Action.VERIFY:
         intent, template_id = _verify(connection, sender, inbound, last)
         if intent == "case_digits":
             after = ledger.apply(after, ConsentKind.VERIFICATION, ConsentChannel.SMS_CASE_DIGITS)
