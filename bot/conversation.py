@@ -4,17 +4,19 @@
 reply record commit together or not at all. A MessageSid seen before gets the reply it got then.
 
 Throttling (INBOUND_PER_MINUTE, issue 7): the sender's one read also counts the number's inbound texts
-of the last minute (at most the limit + 1 rows of the exchanges index are read, however big the flood).
-A text that carries a consent event (opt-out, opt-in, HELP, plain-language revocation, Twilio's
-OptOutType), or the one clarifying question about a possible revocation, is always handled as usual.
-A text that would otherwise be enrolled, verified or answered, from a number that already sent the
-limit in the last minute, is recorded (intent "throttled", consent state as usual) and not processed:
-the first one past the limit gets the "throttled" reply and one WARNING in the log (never the number),
-every later one an empty <Response/>, until the number's last minute holds fewer texts than the limit.
-A number whose texts get silence anyway (opted out) is left as it is. The count sees what was
-committed when the text's read began, not the number's texts still in flight on other web processes:
-a burst handled at the very same instant may pass the limit by that many, and its crossing may then be
-told twice, or go untold (exactness would take a per-number lock, a round trip per text).
+of the last minute, and looks whether one of the newest of them was throttled already (two range reads
+of the exchanges index, of at most limit + 1 rows each, however big the flood). A text that carries a consent
+event (opt-out, opt-in, HELP, plain-language revocation, Twilio's OptOutType), or the one clarifying
+question about a possible revocation, is always handled as usual. A text that would otherwise be
+enrolled, verified or answered, from a number that already sent the limit in the last minute, is
+recorded (intent "throttled", consent state as usual) and not processed. The first such text is told
+to wait (the "throttled" reply, and one WARNING in the log, never the number); later ones, while a
+throttled text is among the newest of the last minute, get an empty <Response/>. A number whose texts
+get silence anyway (opted out) is left as it is.
+Each read sees what was committed when it began, not the number's texts still in flight on other web
+processes: a burst handled at the very same instant may pass the limit by that many texts and be told
+once per text in flight, but a throttled number is never left untold (the first throttled text to be
+recorded was told). Exactly once would take a per-number lock: a round trip more for every text.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Subquery, bindparam, exists, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -65,6 +67,7 @@ CASE_QUESTIONS = frozenset({"next_due_date", "last_payment", "next_appointment"}
 # The webhook passes the app's setting; this is the same default for other callers.
 INBOUND_PER_MINUTE = int(DEFAULTS["INBOUND_PER_MINUTE"])
 THROTTLE_WINDOW = timedelta(minutes=1)
+THROTTLED = "throttled"  # the intent of a text past the limit, and the template of the one reply to it
 # What a flood may not trigger past the limit: the actions that reply without a consent event (a
 # clarifying question about a possible revocation is asked once, and is part of honouring it).
 THROTTLED_ACTIONS = frozenset({Action.ENROLL, Action.VERIFY, Action.ANSWER})
@@ -111,6 +114,7 @@ class Sender:
     choice_enc: str | None = None
     asked: str | None = None
     last_minute: int = 0  # the number's inbound texts in the last minute, counted up to the limit + 1
+    told: bool = False  # one of the newest of those was throttled: the number has been told to wait
 
 
 _SINCE = bindparam("since", type_=UTCDateTime())
@@ -141,21 +145,34 @@ def _recent_inbound(column: str, *criteria: object) -> object:
     )
 
 
-def _texts_in_the_last_minute(limit: int) -> object:
-    """How many texts the number sent since :minute_ago, counted up to limit + 1: a range read of
-    ix_exchanges_phone_direction_time that stops there, so a flood of thousands costs no more."""
-    last_minute = (
-        select(Exchange.occurred_at)
+def _last_minute(column: str, limit: int) -> Subquery:
+    """`column` of the number's newest inbound texts since :minute_ago, at most limit + 1 of them: a
+    backward range read of ix_exchanges_phone_direction_time that stops there, so a flood of thousands
+    costs no more than a number at its limit."""
+    return (
+        select(getattr(Exchange, column))
         .where(
             Exchange.phone_number_id == PhoneNumber.id,
             Exchange.direction == Direction.INBOUND.value,
             Exchange.occurred_at >= _MINUTE_AGO,
         )
+        .order_by(Exchange.occurred_at.desc())
         .limit(limit + 1)
         .correlate(PhoneNumber)
         .subquery("last_minute")
     )
-    return select(func.count()).select_from(last_minute).scalar_subquery()
+
+
+def _throttle_columns(limit: int) -> tuple[object, object]:
+    """How many texts the number sent in the last minute (counted up to limit + 1), and whether one of
+    the newest of them was throttled already (the number has been told; occurred_at alone lets
+    PostgreSQL count from the index, the intent needs the rows)."""
+    counted = _last_minute("occurred_at", limit)
+    newest = _last_minute("intent", limit)
+    return (
+        select(func.count()).select_from(counted).scalar_subquery(),
+        exists().where(newest.c.intent == THROTTLED),
+    )
 
 
 @cache
@@ -179,7 +196,7 @@ def _sender_statement(hashes: int, per_minute: int) -> Statement:
             *ledger.state_columns(PhoneNumber.id),
             _recent_inbound("body_enc", lambda recent: recent.c.intent == "case_choice"),
             _recent_inbound("intent", lambda recent: one_of(recent.c.intent, sorted(CASE_QUESTIONS))),
-            _texts_in_the_last_minute(per_minute),
+            *_throttle_columns(per_minute),
         )
         .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
         .where(PhoneNumber.lookup_hash.in_([bindparam(f"hash_{n}") for n in range(hashes)]))
@@ -207,7 +224,8 @@ def _find_sender(connection: Connection, cipher: DataCipher, number: str, per_mi
     found = _sender_statement(len(hashes), per_minute).first(connection, params)
     if found is None:
         return None
-    phone_id, participant_id, language, last_template, latest, verified, choice_enc, asked, texts = found
+    phone_id, participant_id, language, last_template, latest, verified, choice_enc, asked = found[:8]
+    texts, told = found[8:]
     return Sender(
         phone_id,
         participant_id,
@@ -217,6 +235,7 @@ def _find_sender(connection: Connection, cipher: DataCipher, number: str, per_mi
         choice_enc,
         asked,
         texts,
+        bool(told),
     )
 
 
@@ -343,7 +362,7 @@ def handle_inbound(
     intent, template_id = decision.intent, REPLY_TEMPLATE.get(decision.action)
     fields: dict[str, str] = {}
     throttled = decision.action in THROTTLED_ACTIONS and sender.last_minute >= per_minute
-    told = throttled and sender.last_minute == per_minute  # the first text past the limit
+    told = throttled and not sender.told  # the first text past the limit is told to wait
     # Keywords say nothing of language (carriers tell everyone to text STOP); other texts may.
     # The answering step judges the text's language itself; other replies only need it without an event;
     # a throttled text only when it is told to slow down.
@@ -354,7 +373,7 @@ def handle_inbound(
     language = decision.language or text_language or sender.language or "en"
     if throttled:
         # Recorded, not processed: the first text past the limit is told to slow down, then silence.
-        intent, template_id = "throttled", "throttled" if told else None
+        intent, template_id = THROTTLED, THROTTLED if told else None
         if told:  # never the number, its hash or the text: the exchange log keeps those
             log.warning("sms throttled: a number passed %d texts a minute", per_minute)
     elif decision.action is Action.VERIFY:

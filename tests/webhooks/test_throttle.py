@@ -66,12 +66,18 @@ def warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
     ]
 
 
-def age(app: Flask, number: str, by: timedelta) -> None:
-    """Let time pass for a number: its records move back (as tests/webhooks/test_sms_consent_states.py
-    does for the verification window; the log's chain no longer verifies after this)."""
+def age(app: Flask, number: str, by: timedelta, *, oldest: int | None = None) -> None:
+    """Let time pass for a number: its records (or its `oldest` inbound texts and their replies) move
+    back (as tests/webhooks/test_sms_consent_states.py does for the verification window; the log's
+    chain no longer verifies after this)."""
     found = phone_id(app, number)
     with app.extensions["database"].transaction() as session:
-        for record in session.scalars(select(Exchange).where(Exchange.phone_number_id == found)):
+        query = select(Exchange).where(Exchange.phone_number_id == found).order_by(Exchange.chain_seq)
+        moved = 0
+        for record in session.scalars(query):
+            moved += record.direction == Direction.INBOUND.value
+            if oldest is not None and moved > oldest:
+                break
             record.occurred_at -= by
 
 
@@ -140,6 +146,7 @@ def test_stop_mid_flood_is_honoured_at_once_with_the_ctia_confirmation(app: Flas
 def test_every_consent_event_mid_flood_is_honoured(app: Flask, client) -> None:
     flood(client, VERIFIED_EN_IVR, QUESTION["en"], LIMIT + 5)
     assert_says(reply(client, VERIFIED_EN_IVR, "HELP"), "help", "en")
+    assert reply(client, VERIFIED_EN_IVR, QUESTION["en"]) is None  # the flood goes on: not told again
     assert_says(reply(client, VERIFIED_EN_IVR, "please stop texting me"), "opt_out_confirm", "en")
     assert consent_label(app, VERIFIED_EN_IVR) == "opted_out"
     assert_says(reply(client, VERIFIED_EN_IVR, "START"), "opt_in_confirm", "en")
@@ -153,10 +160,22 @@ def test_every_consent_event_mid_flood_is_honoured(app: Flask, client) -> None:
     assert_says(reply(client, VERIFIED_EN_IVR, "stop this"), "revoke_clarify", "en")
     assert_says(reply(client, VERIFIED_EN_IVR, "yes"), "opt_out_confirm", "en")
     assert_says(reply(client, VERIFIED_EN_IVR, "START"), "opt_in_confirm", "en")
-    # The flood goes on: still silence, and the slow-down reply is not repeated.
+    # More keyword texts than the limit since it was told (none throttled among the newest): told again,
+    # once, as the flood goes on.
+    assert_says(reply(client, VERIFIED_EN_IVR, QUESTION["en"]), "throttled", "en")
     assert reply(client, VERIFIED_EN_IVR, QUESTION["en"]) is None
     _, outbound = records(app, VERIFIED_EN_IVR)
-    assert outbound.count("throttled") == 1
+    assert outbound.count("throttled") == 2
+
+
+def test_a_number_that_passed_the_limit_with_keywords_is_told_at_its_next_question(
+    app: Flask, client, warnings: Callable[[], list[str]]
+) -> None:
+    for text in flood(client, VERIFIED_EN, "HELP", LIMIT + 3):
+        assert_says(text, "help", "en")
+    assert_says(reply(client, VERIFIED_EN, QUESTION["en"]), "throttled", "en")
+    assert reply(client, VERIFIED_EN, QUESTION["en"]) is None
+    assert warnings() == [WARNING]
 
 
 def test_other_numbers_are_answered_as_usual_during_a_flood(app: Flask, client) -> None:
@@ -182,6 +201,16 @@ def test_a_minute_later_the_number_is_answered_again_and_a_new_flood_is_told_aga
     assert_says(answers[LIMIT], "throttled", "en")
     assert answers[LIMIT + 1 :] == [None, None]
     assert warnings() == [WARNING, WARNING]  # once per crossing
+
+
+def test_a_flood_sliding_out_of_the_minute_is_not_told_again(
+    app: Flask, client, warnings: Callable[[], list[str]]
+) -> None:
+    flood(client, VERIFIED_EN, QUESTION["en"], LIMIT + 5)
+    # The answered texts leave the minute: what is left of the flood is LIMIT texts, all throttled.
+    age(app, VERIFIED_EN, timedelta(seconds=61), oldest=LIMIT)
+    assert reply(client, VERIFIED_EN, QUESTION["en"]) is None
+    assert warnings() == [WARNING]
 
 
 def test_the_warning_names_no_number(
