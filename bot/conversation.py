@@ -4,15 +4,15 @@
 reply record commit together or not at all. A MessageSid seen before gets the reply it got then.
 
 Throttling (INBOUND_PER_MINUTE, issue 7): the sender's one read also counts the number's inbound texts
-of the last minute, and looks whether one of the newest of them was throttled already (two range reads
-of the exchanges index, of at most limit + 1 rows each, however big the flood). A text that carries a consent
-event (opt-out, opt-in, HELP, plain-language revocation, Twilio's OptOutType), or the one clarifying
-question about a possible revocation, is always handled as usual. A text that would otherwise be
-enrolled, verified or answered, from a number that already sent the limit in the last minute, is
-recorded (intent "throttled", consent state as usual) and not processed. The first such text is told
-to wait (the "throttled" reply, and one WARNING in the log, never the number); later ones, while a
-throttled text is among the newest of the last minute, get an empty <Response/>. A number whose texts
-get silence anyway (opted out) is left as it is.
+of the last minute, up to the limit + 1, and looks whether one of the newest TOLD_LOOKBACK of them was
+throttled already (two range reads of the exchanges index that stop there, however big the flood).
+A text that carries a consent event (opt-out, opt-in, HELP, plain-language revocation, Twilio's
+OptOutType), or the one clarifying question about a possible revocation, is always handled as usual.
+A text that would otherwise be enrolled, verified or answered, from a number that already sent the
+limit in the last minute, is recorded (intent "throttled", consent state as usual) and not processed.
+The first such text is told to wait (the "throttled" reply, and one WARNING in the log, never the
+number); later ones, while a throttled text is among those newest texts, get an empty <Response/>.
+A number whose texts get silence anyway (opted out) is left as it is.
 Each read sees what was committed when it began, not the number's texts still in flight on other web
 processes: a burst handled at the very same instant may pass the limit by that many texts and be told
 once per text in flight, but a throttled number is never left untold (the first throttled text to be
@@ -68,6 +68,9 @@ CASE_QUESTIONS = frozenset({"next_due_date", "last_payment", "next_appointment"}
 INBOUND_PER_MINUTE = int(DEFAULTS["INBOUND_PER_MINUTE"])
 THROTTLE_WINDOW = timedelta(minutes=1)
 THROTTLED = "throttled"  # the intent of a text past the limit, and the template of the one reply to it
+# A number is told to wait unless one of its newest texts of the last minute, this many at most, was
+# throttled: a fixed lookback, so what it reads does not grow with the limit.
+TOLD_LOOKBACK = 10
 # What a flood may not trigger past the limit: the actions that reply without a consent event (a
 # clarifying question about a possible revocation is asked once, and is part of honouring it).
 THROTTLED_ACTIONS = frozenset({Action.ENROLL, Action.VERIFY, Action.ANSWER})
@@ -114,7 +117,7 @@ class Sender:
     choice_enc: str | None = None
     asked: str | None = None
     last_minute: int = 0  # the number's inbound texts in the last minute, counted up to the limit + 1
-    told: bool = False  # one of the newest of those was throttled: the number has been told to wait
+    told: bool = False  # one of its newest texts of the minute was throttled: the number has been told
 
 
 _SINCE = bindparam("since", type_=UTCDateTime())
@@ -145,10 +148,9 @@ def _recent_inbound(column: str, *criteria: object) -> object:
     )
 
 
-def _last_minute(column: str, limit: int) -> Subquery:
-    """`column` of the number's newest inbound texts since :minute_ago, at most limit + 1 of them: a
-    backward range read of ix_exchanges_phone_direction_time that stops there, so a flood of thousands
-    costs no more than a number at its limit."""
+def _last_minute(column: str, rows: int) -> Subquery:
+    """`column` of the number's newest inbound texts since :minute_ago, `rows` of them at most: a
+    backward range read of ix_exchanges_phone_direction_time that stops there."""
     return (
         select(getattr(Exchange, column))
         .where(
@@ -157,18 +159,19 @@ def _last_minute(column: str, limit: int) -> Subquery:
             Exchange.occurred_at >= _MINUTE_AGO,
         )
         .order_by(Exchange.occurred_at.desc())
-        .limit(limit + 1)
+        .limit(rows)
         .correlate(PhoneNumber)
         .subquery("last_minute")
     )
 
 
 def _throttle_columns(limit: int) -> tuple[object, object]:
-    """How many texts the number sent in the last minute (counted up to limit + 1), and whether one of
-    the newest of them was throttled already (the number has been told; occurred_at alone lets
-    PostgreSQL count from the index, the intent needs the rows)."""
-    counted = _last_minute("occurred_at", limit)
-    newest = _last_minute("intent", limit)
+    """How many texts the number sent in the last minute, counted up to limit + 1 (so a flood of
+    thousands costs no more than a number at its limit), and whether one of the newest TOLD_LOOKBACK of
+    them was throttled (the number has been told). occurred_at alone lets PostgreSQL count from the
+    index; the intent needs the rows."""
+    counted = _last_minute("occurred_at", limit + 1)
+    newest = _last_minute("intent", TOLD_LOOKBACK)
     return (
         select(func.count()).select_from(counted).scalar_subquery(),
         exists().where(newest.c.intent == THROTTLED),

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-from bot.conversation import _sender_statement
+from bot.conversation import TOLD_LOOKBACK, _sender_statement
 from storage.models import Direction, Exchange
 from tests.webhooks.conftest import (
     NEVER_OPTED_IN,
@@ -160,12 +160,10 @@ def test_every_consent_event_mid_flood_is_honoured(app: Flask, client) -> None:
     assert_says(reply(client, VERIFIED_EN_IVR, "stop this"), "revoke_clarify", "en")
     assert_says(reply(client, VERIFIED_EN_IVR, "yes"), "opt_out_confirm", "en")
     assert_says(reply(client, VERIFIED_EN_IVR, "START"), "opt_in_confirm", "en")
-    # More keyword texts than the limit since it was told (none throttled among the newest): told again,
-    # once, as the flood goes on.
-    assert_says(reply(client, VERIFIED_EN_IVR, QUESTION["en"]), "throttled", "en")
+    # The flood goes on: still silence, and the slow-down reply is not repeated.
     assert reply(client, VERIFIED_EN_IVR, QUESTION["en"]) is None
     _, outbound = records(app, VERIFIED_EN_IVR)
-    assert outbound.count("throttled") == 2
+    assert outbound.count("throttled") == 1
 
 
 def test_a_number_that_passed_the_limit_with_keywords_is_told_at_its_next_question(
@@ -201,6 +199,17 @@ def test_a_minute_later_the_number_is_answered_again_and_a_new_flood_is_told_aga
     assert_says(answers[LIMIT], "throttled", "en")
     assert answers[LIMIT + 1 :] == [None, None]
     assert warnings() == [WARNING, WARNING]  # once per crossing
+
+
+def test_told_again_only_after_more_keyword_texts_than_the_lookback(
+    app: Flask, client, warnings: Callable[[], list[str]]
+) -> None:
+    flood(client, VERIFIED_EN, QUESTION["en"], LIMIT + 1)
+    flood(client, VERIFIED_EN, "HELP", TOLD_LOOKBACK - 1)
+    assert reply(client, VERIFIED_EN, QUESTION["en"]) is None  # the reply to wait is among the newest
+    flood(client, VERIFIED_EN, "HELP", TOLD_LOOKBACK)
+    assert_says(reply(client, VERIFIED_EN, QUESTION["en"]), "throttled", "en")
+    assert warnings() == [WARNING, WARNING]
 
 
 def test_a_flood_sliding_out_of_the_minute_is_not_told_again(
@@ -311,9 +320,10 @@ def test_the_count_reads_at_most_the_limit_plus_one_index_entries(app: Flask, cl
         if database.backend == "postgresql":
             plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.string}", params)
             scans = list(_index_scans(plan.scalar()[0]["Plan"]))
-            # The count's scan stops at LIMIT + 1 rows; the others read 1 (last reply) or 10 (recent texts).
+            # The count's scan stops at LIMIT + 1 rows; the others read 1 (last reply) or up to 10 (recent
+            # texts, and the lookback for a throttled one).
             assert (LIMIT + 1, "ix_exchanges_phone_direction_time") in scans, scans
-            assert max(rows for rows, _ in scans) <= 10, scans
+            assert max(rows for rows, _ in scans) <= max(10, TOLD_LOOKBACK), scans
         else:
             args = tuple(params[name] for name in compiled.positiontup)
             plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.string}", args).all()
