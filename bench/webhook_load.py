@@ -10,7 +10,9 @@ What it does:
 
 1. Creates a throwaway database `bench_webhook_<random>` on --admin-url's server (psycopg, autocommit)
    and runs `flask --app bot migrate` and `flask --app bot seed-demo` against it, with fresh
-   SECRET_KEY, DATA_KEYS and TWILIO_AUTH_TOKEN, BOT_ENV=development, no REDIS_URL.
+   SECRET_KEY, DATA_KEYS and TWILIO_AUTH_TOKEN, BOT_ENV=development, no REDIS_URL, and
+   INBOUND_PER_MINUTE=--inbound-per-minute (default 10000: the scripted numbers text far faster than
+   people, and the mix is meant to be answered, not throttled).
 2. Starts two servers with the same command line, `python -m gunicorn --workers N --preload --bind
    127.0.0.1:PORT APP`: the real app (`bot.wsgi:app`, ready when GET /healthz answers 200) and the
    baseline (`bench.baseline_app:app`: parse the form, answer a fixed TwiML <Message>, nothing else).
@@ -102,6 +104,12 @@ TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 TARGET_RATE = 200.0
 WARMUP_REQUESTS = 200
+# The mix comes from seven demo numbers, each texting dozens of times a second: far past the app's
+# throttle (30 a minute by default), which would answer most of it with silence. Lifted to its maximum,
+# so the mix is answered as scripted; the throttle's count then reads every text a number sent in the
+# last minute (hundreds here, a handful in real traffic), so the figures overstate its cost.
+# --inbound-per-minute 30 measures the app as it ships instead (most texts then throttled).
+INBOUND_PER_MINUTE = 10000
 BASELINE_POOL = 5000
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 OPEN_LOOP_CONNECTIONS = 1000  # waiting for a free connection is queueing, and counts in the latency
@@ -1190,6 +1198,7 @@ def run(args: argparse.Namespace) -> int:
             "PUBLIC_BASE_URL": real.base_url,
             "BOT_ENV": "development",
             "PYTHONUNBUFFERED": "1",
+            "INBOUND_PER_MINUTE": str(args.inbound_per_minute),
         }
         print(f"database {name}: {flask_command(env, 'migrate')}")
         flask_command(env, "seed-demo")
@@ -1239,7 +1248,11 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(record))
 
         if args.profile:
-            overrides = secrets_ | {"DATABASE_URL": database_url, "PUBLIC_BASE_URL": real.base_url}
+            overrides = secrets_ | {
+                "DATABASE_URL": database_url,
+                "PUBLIC_BASE_URL": real.base_url,
+                "INBOUND_PER_MINUTE": str(args.inbound_per_minute),
+            }
             requests = Pool(maker, args.profile).take(args.profile)
             print("\n".join(profile_in_process(overrides, requests, real.base_url)))
 
@@ -1263,6 +1276,12 @@ def main(argv: list[str] | None = None) -> int:
         "--admin-url", default=DEFAULT_ADMIN_URL, help="PostgreSQL server to create the db on"
     )
     parser.add_argument("--profile", type=int, default=0, help="then profile N requests in-process")
+    parser.add_argument(
+        "--inbound-per-minute",
+        type=int,
+        default=INBOUND_PER_MINUTE,
+        help=f"the app's INBOUND_PER_MINUTE (default {INBOUND_PER_MINUTE}: the mix answered, not throttled)",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the clean-up below still runs
     with contextlib.suppress(ImportError):

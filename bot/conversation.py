@@ -2,6 +2,21 @@
 
 `handle_inbound` runs in the caller's transaction: the consent event, the inbound record and the
 reply record commit together or not at all. A MessageSid seen before gets the reply it got then.
+
+Throttling (INBOUND_PER_MINUTE, issue 7): the sender's one read also counts the number's inbound texts
+of the last minute, up to the limit + 1, and looks whether one of the newest TOLD_LOOKBACK of them was
+throttled already (two range reads of the exchanges index that stop there, however big the flood).
+A text that carries a consent event (opt-out, opt-in, HELP, plain-language revocation, Twilio's
+OptOutType), or the one clarifying question about a possible revocation, is always handled as usual.
+A text that would otherwise be enrolled, verified or answered, from a number that already sent the
+limit in the last minute, is recorded (intent "throttled", consent state as usual) and not processed.
+The first such text is told to wait (the "throttled" reply, and one WARNING in the log, never the
+number); later ones, while a throttled text is among those newest texts, get an empty <Response/>.
+A number whose texts get silence anyway (opted out) is left as it is.
+Each read sees what was committed when it began, not the number's texts still in flight on other web
+processes: a burst handled at the very same instant may pass the limit by that many texts and be told
+once per text in flight, but a throttled number is never left untold (the first throttled text to be
+recorded was told). Exactly once would take a per-number lock: a round trip more for every text.
 """
 
 from __future__ import annotations
@@ -12,13 +27,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Subquery, bindparam, exists, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot import answering
 from bot.guard import blocked_reason
 from bot.replies import Replies
+from bot.settings import DEFAULTS
 from consent import ledger
 from consent.ledger import ConsentState
 from consent.policy import Action, decide
@@ -48,6 +64,16 @@ VERIFY_WINDOW = timedelta(hours=24)
 CASE_MEMORY = timedelta(minutes=30)
 CASE_MEMORY_TEXTS = 10  # ... among the number's last 10 texts (which also bounds what is read)
 CASE_QUESTIONS = frozenset({"next_due_date", "last_payment", "next_appointment"})
+# The webhook passes the app's setting; this is the same default for other callers.
+INBOUND_PER_MINUTE = int(DEFAULTS["INBOUND_PER_MINUTE"])
+THROTTLE_WINDOW = timedelta(minutes=1)
+THROTTLED = "throttled"  # the intent of a text past the limit, and the template of the one reply to it
+# A number is told to wait unless one of its newest texts of the last minute, this many at most, was
+# throttled: a fixed lookback, so what it reads does not grow with the limit.
+TOLD_LOOKBACK = 10
+# What a flood may not trigger past the limit: the actions that reply without a consent event (a
+# clarifying question about a possible revocation is asked once, and is part of honouring it).
+THROTTLED_ACTIONS = frozenset({Action.ENROLL, Action.VERIFY, Action.ANSWER})
 REPLY_TEMPLATE = {
     Action.CONFIRM_OPT_OUT: "opt_out_confirm",
     Action.CONFIRM_OPT_IN: "opt_in_confirm",
@@ -90,9 +116,12 @@ class Sender:
     consent: ConsentState = ledger.NO_CONSENT
     choice_enc: str | None = None
     asked: str | None = None
+    last_minute: int = 0  # the number's inbound texts in the last minute, counted up to the limit + 1
+    told: bool = False  # one of its newest texts of the minute was throttled: the number has been told
 
 
 _SINCE = bindparam("since", type_=UTCDateTime())
+_MINUTE_AGO = bindparam("minute_ago", type_=UTCDateTime())
 
 
 def _recent_inbound(column: str, *criteria: object) -> object:
@@ -119,10 +148,41 @@ def _recent_inbound(column: str, *criteria: object) -> object:
     )
 
 
+def _last_minute(column: str, rows: int) -> Subquery:
+    """`column` of the number's newest inbound texts since :minute_ago, `rows` of them at most: a
+    backward range read of ix_exchanges_phone_direction_time that stops there."""
+    return (
+        select(getattr(Exchange, column))
+        .where(
+            Exchange.phone_number_id == PhoneNumber.id,
+            Exchange.direction == Direction.INBOUND.value,
+            Exchange.occurred_at >= _MINUTE_AGO,
+        )
+        .order_by(Exchange.occurred_at.desc())
+        .limit(rows)
+        .correlate(PhoneNumber)
+        .subquery("last_minute")
+    )
+
+
+def _throttle_columns(limit: int) -> tuple[object, object]:
+    """How many texts the number sent in the last minute, counted up to limit + 1 (so a flood of
+    thousands costs no more than a number at its limit), and whether one of the newest TOLD_LOOKBACK of
+    them was throttled (the number has been told). occurred_at alone lets PostgreSQL count from the
+    index; the intent needs the rows."""
+    counted = _last_minute("occurred_at", limit + 1)
+    newest = _last_minute("intent", TOLD_LOOKBACK)
+    return (
+        select(func.count()).select_from(counted).scalar_subquery(),
+        exists().where(newest.c.intent == THROTTLED),
+    )
+
+
 @cache
-def _sender_statement(hashes: int) -> Statement:
-    """Built once per number of data keys (a lookup tries each key's hash). The subqueries read like the
-    (phone_number_id, direction, occurred_at) index, so the newest rows are found first."""
+def _sender_statement(hashes: int, per_minute: int) -> Statement:
+    """Built once per number of data keys (a lookup tries each key's hash) and throttle limit. The
+    subqueries read like the (phone_number_id, direction, occurred_at) index, so the newest rows are
+    found first."""
     last_template = (
         select(Exchange.template_id)
         .where(Exchange.phone_number_id == PhoneNumber.id, Exchange.direction == Direction.OUTBOUND.value)
@@ -139,6 +199,7 @@ def _sender_statement(hashes: int) -> Statement:
             *ledger.state_columns(PhoneNumber.id),
             _recent_inbound("body_enc", lambda recent: recent.c.intent == "case_choice"),
             _recent_inbound("intent", lambda recent: one_of(recent.c.intent, sorted(CASE_QUESTIONS))),
+            *_throttle_columns(per_minute),
         )
         .outerjoin(Participant, Participant.id == PhoneNumber.participant_id)
         .where(PhoneNumber.lookup_hash.in_([bindparam(f"hash_{n}") for n in range(hashes)]))
@@ -157,14 +218,17 @@ _NEW_PHONE = Statement(
 )
 
 
-def _find_sender(connection: Connection, cipher: DataCipher, number: str) -> Sender | None:
+def _find_sender(connection: Connection, cipher: DataCipher, number: str, per_minute: int) -> Sender | None:
     hashes = cipher.lookup_hashes(number)
     params = {f"hash_{n}": digest for n, digest in enumerate(hashes)}
-    params["since"] = utcnow() - CASE_MEMORY
-    found = _sender_statement(len(hashes)).first(connection, params)
+    now = utcnow()
+    params["since"] = now - CASE_MEMORY
+    params["minute_ago"] = now - THROTTLE_WINDOW
+    found = _sender_statement(len(hashes), per_minute).first(connection, params)
     if found is None:
         return None
-    phone_id, participant_id, language, last_template, latest, verified, choice_enc, asked = found
+    phone_id, participant_id, language, last_template, latest, verified, choice_enc, asked = found[:8]
+    texts, told = found[8:]
     return Sender(
         phone_id,
         participant_id,
@@ -173,11 +237,13 @@ def _find_sender(connection: Connection, cipher: DataCipher, number: str) -> Sen
         ledger.state_of(latest, verified),
         choice_enc,
         asked,
+        texts,
+        bool(told),
     )
 
 
-def _sender(connection: Connection, cipher: DataCipher, number: str) -> Sender:
-    found = _find_sender(connection, cipher, number)
+def _sender(connection: Connection, cipher: DataCipher, number: str, per_minute: int) -> Sender:
+    found = _find_sender(connection, cipher, number, per_minute)
     if found is not None:
         return found
     params = {
@@ -260,6 +326,7 @@ def handle_inbound(
     inbound: InboundText,
     *,
     check_duplicate: bool = True,
+    per_minute: int = INBOUND_PER_MINUTE,
 ) -> Reply:
     """Decide, record and log one inbound text; return the reply (already logged).
 
@@ -269,6 +336,7 @@ def handle_inbound(
     and takes the chain lock, one writes the log and moves its head; then the COMMIT).
     check_duplicate=False skips looking the MessageSid up first: a repeat then fails on the unique keys
     (consent event, exchange) and the caller runs it again with the check (Twilio retries are rare).
+    per_minute: the INBOUND_PER_MINUTE setting (see the module's docstring).
     """
     if check_duplicate:
         with Session(bind=connection) as session:
@@ -276,7 +344,7 @@ def handle_inbound(
             if seen is not None:
                 return _previous_reply(session, cipher, seen)
 
-    sender = _sender(connection, cipher, inbound.sender)
+    sender = _sender(connection, cipher, inbound.sender, per_minute)
     before = sender.consent
     last = sender.last_template
     decision = decide(
@@ -296,12 +364,22 @@ def handle_inbound(
 
     intent, template_id = decision.intent, REPLY_TEMPLATE.get(decision.action)
     fields: dict[str, str] = {}
+    throttled = decision.action in THROTTLED_ACTIONS and sender.last_minute >= per_minute
+    told = throttled and not sender.told  # the first text past the limit is told to wait
     # Keywords say nothing of language (carriers tell everyone to text STOP); other texts may.
-    # The answering step judges the text's language itself; other replies only need it without an event.
-    needs_text_language = decision.event is None and decision.action is not Action.ANSWER
+    # The answering step judges the text's language itself; other replies only need it without an event;
+    # a throttled text only when it is told to slow down.
+    needs_text_language = (
+        told if throttled else decision.event is None and decision.action is not Action.ANSWER
+    )
     text_language = _text_language(inbound.body) if needs_text_language else None
     language = decision.language or text_language or sender.language or "en"
-    if decision.action is Action.VERIFY:
+    if throttled:
+        # Recorded, not processed: the first text past the limit is told to slow down, then silence.
+        intent, template_id = THROTTLED, THROTTLED if told else None
+        if told:  # never the number, its hash or the text: the exchange log keeps those
+            log.warning("sms throttled: a number passed %d texts a minute", per_minute)
+    elif decision.action is Action.VERIFY:
         intent, template_id = _verify(connection, sender, inbound, last)
         if intent == "case_digits":
             after = ledger.apply(after, ConsentKind.VERIFICATION, ConsentChannel.SMS_CASE_DIGITS)

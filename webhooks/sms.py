@@ -64,7 +64,7 @@ def twiml(reply: Reply) -> Response:
     return Response(body, status=200, mimetype="text/xml")
 
 
-def _handle(inbound: InboundText) -> Reply:
+def _handle(inbound: InboundText, per_minute: int) -> Reply:
     replies, engine = current_app.extensions["replies"], database().engine
     for attempt in range(1, ATTEMPTS + 1):
         # Only a retry looks the MessageSid up first: a repeat fails on a unique key and comes back.
@@ -73,10 +73,14 @@ def _handle(inbound: InboundText) -> Reply:
             # A plain connection, no ORM session: the engine's statements need none of its machinery.
             with engine.connect() as connection, connection.begin():
                 if retry:  # the duplicate check reads through the ORM: writes run one by one
-                    return handle_inbound(connection, cipher(), replies, inbound, check_duplicate=True)
+                    return handle_inbound(
+                        connection, cipher(), replies, inbound, check_duplicate=True, per_minute=per_minute
+                    )
                 # Writes batched: a few statements for PostgreSQL instead of one each (storage.statements).
                 with batched(connection):
-                    return handle_inbound(connection, cipher(), replies, inbound, check_duplicate=False)
+                    return handle_inbound(
+                        connection, cipher(), replies, inbound, check_duplicate=False, per_minute=per_minute
+                    )
         except IntegrityError:
             if attempt == ATTEMPTS:
                 raise
@@ -102,7 +106,7 @@ def receive_sms() -> Response:
         log.warning("sms webhook rejected (%s): %s", exc.status, exc)
         return Response(f"{exc}\n", status=exc.status, mimetype="text/plain")
     try:
-        reply = _handle(inbound)
+        reply = _handle(inbound, config.INBOUND_PER_MINUTE)
     except OperationalError as exc:
         log.error("sms webhook: database unavailable (%s)", type(exc).__name__)
         return Response(

@@ -175,7 +175,9 @@ def test_record_keeps_the_evidence_and_history_lists_in_order(database: Database
     assert all(e.recorded_at is not None for e in events)
 
 
-def test_the_state_read_stays_one_index_probe_however_many_help_events(database: Database, phone: int) -> None:
+def test_the_state_read_stays_one_index_probe_however_many_help_events(
+    database: Database, phone: int
+) -> None:
     """Keywords are honoured however many come, and each HELP is an event: the state read must not walk
     them. Its only bound value is the number (the kinds and channels are constants a prepared statement's
     planner can match against the partial indexes), and both reads use those indexes."""

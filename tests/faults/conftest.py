@@ -89,6 +89,7 @@ class Service:
     url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes]
+    log: Path  # gunicorn's output: the app's log lines
 
 
 def service_env(database_url: str, port: int, **more: str) -> dict[str, str]:
@@ -127,7 +128,8 @@ def gunicorn_on(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[.
         env = service_env(database_url, port, **more)
         flask(env, "migrate")
         flask(env, "seed-demo")
-        log = open(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log", "wb")  # noqa: SIM115 - the child writes it
+        log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+        log = open(log_path, "wb")  # noqa: SIM115 - the child writes it
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -157,7 +159,7 @@ def gunicorn_on(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[.
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
-        return Service(f"http://127.0.0.1:{port}", env, process)
+        return Service(f"http://127.0.0.1:{port}", env, process, log_path)
 
     yield start
     for process in started:

@@ -170,6 +170,11 @@ REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("We can't answer that by text", AGENCY_PHONE, AGENCY_URL),
         "es": ("No podemos responder eso por texto", AGENCY_PHONE, AGENCY_URL),
     },
+    # A number past INBOUND_PER_MINUTE (issue 7): told once, with the way out and to help.
+    "throttled": {
+        "en": (PROGRAM, "You sent many texts in a short time", "Please wait a minute", "Reply HELP", "STOP"),
+        "es": (PROGRAM, "Envio muchos mensajes en poco tiempo", "Espere un minuto", "Responda AYUDA", "STOP"),
+    },
 }
 # What the answering step may reply: a verified participant's question gets one of these, never a
 # consent reply.
