@@ -9,19 +9,22 @@ Run from the repository root:
 What it does:
 
 1. Creates a throwaway database `bench_webhook_<random>` on --admin-url's server (psycopg, autocommit)
-   and runs `flask --app bot migrate` and `flask --app bot seed-demo` against it, with fresh
-   SECRET_KEY, DATA_KEYS and TWILIO_AUTH_TOKEN, BOT_ENV=development, no REDIS_URL, and
-   INBOUND_PER_MINUTE=--inbound-per-minute (default 10000: the scripted numbers text far faster than
-   people, and the mix is meant to be answered, not throttled).
+   and runs `flask --app bot migrate` against it, then imports --households (500) copies of the demo
+   participants (bot/demo.py's files, ids and numbers rewritten: +1 919 2XX YYNN) with `flask --app bot
+   import-cases/-payments/-appointments/-consent`, with fresh SECRET_KEY, DATA_KEYS and
+   TWILIO_AUTH_TOKEN, BOT_ENV=development, no REDIS_URL, the app's own INBOUND_PER_MINUTE (30) unless
+   --inbound-per-minute says otherwise.
 2. Starts two servers with the same command line, `python -m gunicorn --workers N --preload --bind
    127.0.0.1:PORT APP`: the real app (`bot.wsgi:app`, ready when GET /healthz answers 200) and the
    baseline (`bench.baseline_app:app`: parse the form, answer a fixed TwiML <Message>, nothing else).
 3. Pre-builds signed requests before any clock starts: every form field Twilio posts, a unique
    MessageSid each, X-Twilio-Signature from twilio's RequestValidator over PUBLIC_BASE_URL +
-   /webhooks/sms. Texts follow a script per demo number (+19195550101..0107, see SCRIPTS): questions
-   in English and Spanish, HELP/AYUDA, texts from an opted-out number, an unverified one and one
-   never opted in, and two numbers (one English, one Spanish) that keep cycling through every way
-   of opting out (keyword, plain language, "stop this" + "yes", Twilio OptOutType) and back in.
+   /webhooks/sms. Texts follow a script per demo participant (see SCRIPTS), drawn by weight, each
+   from one of its households at random, that household's next text of the script: questions in
+   English and Spanish, HELP/AYUDA, texts from an opted-out number, an unverified one and one never
+   opted in, and two (one English, one Spanish) that keep cycling through every way of opting out
+   (keyword, plain language, "stop this" + "yes", Twilio OptOutType) and back in. At these rates each
+   number texts a few times a minute, under the throttle, as people do.
    The baseline ignores the MessageSid, so it reuses one pool of such requests.
 4. Measures each server, baseline first, after a short warm-up:
    - max throughput: a closed loop, --concurrency connections each sending its next request as soon
@@ -81,6 +84,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -95,6 +99,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot import demo  # noqa: E402
 from storage.crypto import generate_key  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -104,12 +109,11 @@ TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 TARGET_RATE = 200.0
 WARMUP_REQUESTS = 200
-# The mix comes from seven demo numbers, each texting dozens of times a second: far past the app's
-# throttle (30 a minute by default), which would answer most of it with silence. Lifted to its maximum,
-# so the mix is answered as scripted; the throttle's count then reads every text a number sent in the
-# last minute (hundreds here, a handful in real traffic), so the figures overstate its cost.
-# --inbound-per-minute 30 measures the app as it ships instead (most texts then throttled).
-INBOUND_PER_MINUTE = 10000
+# Each script is texted by this many households, each a copy of its demo participant with its own number
+# (bot/demo.py's files with the ids and numbers rewritten): at the closed loop's 300-500 texts a second
+# the busiest number then sends about 12 a minute, under the app's throttle (INBOUND_PER_MINUTE, 30), as
+# people do; seven numbers texting dozens of times a second would be a flood, throttled to silence.
+HOUSEHOLDS = 500
 BASELINE_POOL = 5000
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 OPEN_LOOP_CONNECTIONS = 1000  # waiting for a free connection is queueing, and counts in the latency
@@ -238,21 +242,67 @@ class Prebuilt:
     signature: str
 
 
+def household_number(demo_number: str, household: int) -> str:
+    """Household h's copy of a demo number (+1 919 555 01NN): +1 919 2XX YYNN, fictional NC numbers in
+    the same time zone, distinct for every (number, household) up to 10,000 households."""
+    return f"+1919{200 + household // 100:03d}{household % 100:02d}{demo_number[-2:]}"
+
+
+def dashed(e164: str) -> str:
+    """+19192001201 -> 919-200-1201, as the agency's files write numbers."""
+    return f"{e164[2:5]}-{e164[5:8]}-{e164[8:]}"
+
+
+def household_files(today: date, households: int) -> dict[str, str]:
+    """bot/demo.py's four import files, once per household: ids and numbers rewritten."""
+    numbers = re.compile(r"919-555-01\d\d")
+    files = {
+        "cases.csv": demo._cases(today),
+        "payments.csv": demo._payments(today),
+        "appointments.csv": demo._appointments(today),
+        "consent.csv": demo.CONSENT,
+    }
+    out = {}
+    for name, text in files.items():
+        header, *rows = [line for line in text.splitlines() if line]
+        copies = [header]
+        for household in range(households):
+            for row in rows:
+                row = row.replace("DEMO-", f"H{household}-")
+                row = numbers.sub(lambda m, h=household: dashed(household_number(m.group(0), h)), row)
+                copies.append(row)
+        out[name] = "\n".join(copies) + "\n"
+    return out
+
+
+def seed_households(env: dict[str, str], folder: Path, households: int) -> None:
+    """Import the households through the app's own import commands, as an operator would."""
+    for name, text in household_files(date.today(), households).items():
+        path = folder / f"households-{name}"
+        path.write_text(text)
+        flask_command(env, f"import-{name.removesuffix('.csv')}", str(path))
+
+
 class RequestMaker:
     """Builds signed requests from SCRIPTS: numbers drawn by weight, each number's texts in order."""
 
-    def __init__(self, url: str, auth_token: str, seed: int = 3) -> None:
+    def __init__(self, url: str, auth_token: str, households: int = 1, seed: int = 3) -> None:
         self._url = url
         self._validator = RequestValidator(auth_token)
         self._rng = random.Random(seed)
         self._numbers = list(SCRIPTS)
         self._weights = [weight for weight, _ in SCRIPTS.values()]
-        self._next = dict.fromkeys(SCRIPTS, 0)
+        self._households = households
+        self._next: Counter[str] = Counter()
 
     def make(self) -> Prebuilt:
-        """The next request of the mix, with a new MessageSid."""
-        sender = self._rng.choices(self._numbers, self._weights)[0]
-        texts = SCRIPTS[sender][1]
+        """The next request of the mix, with a new MessageSid: a script drawn by weight, a household
+        at random, that household's next text of the script (the first at a random place in it)."""
+        script = self._rng.choices(self._numbers, self._weights)[0]
+        sender = household_number(script, self._rng.randrange(self._households))
+        texts = SCRIPTS[script][1]
+        if sender not in self._next:  # each household starts somewhere in its script: all of it runs
+            self._next[sender] = self._rng.randrange(len(texts))
         body, opt_out_type = texts[self._next[sender] % len(texts)]
         self._next[sender] += 1
         sid = "SM" + uuid.uuid4().hex
@@ -1198,17 +1248,23 @@ def run(args: argparse.Namespace) -> int:
             "PUBLIC_BASE_URL": real.base_url,
             "BOT_ENV": "development",
             "PYTHONUNBUFFERED": "1",
-            "INBOUND_PER_MINUTE": str(args.inbound_per_minute),
         }
+        if args.inbound_per_minute:
+            env["INBOUND_PER_MINUTE"] = str(args.inbound_per_minute)
         print(f"database {name}: {flask_command(env, 'migrate')}")
-        flask_command(env, "seed-demo")
+        started = time.perf_counter()
+        seed_households(env, logs, args.households)
+        print(
+            f"{args.households} households x 7 demo participants imported in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         for server in (baseline, real):
             stack.callback(server.stop)
             server.start(args.workers, env)
         baseline.wait_ready(None)
         real.wait_ready("/healthz")
 
-        maker = RequestMaker(real.base_url + PATH, secrets_["TWILIO_AUTH_TOKEN"])
+        maker = RequestMaker(real.base_url + PATH, secrets_["TWILIO_AUTH_TOKEN"], args.households)
         started = time.perf_counter()
         baseline_pool = Pool(maker, BASELINE_POOL, cycle=True)
         print(
@@ -1277,10 +1333,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", type=int, default=0, help="then profile N requests in-process")
     parser.add_argument(
+        "--households",
+        type=int,
+        default=HOUSEHOLDS,
+        help=f"copies of the 7 demo participants, each with its own number (default {HOUSEHOLDS})",
+    )
+    parser.add_argument(
         "--inbound-per-minute",
         type=int,
-        default=INBOUND_PER_MINUTE,
-        help=f"the app's INBOUND_PER_MINUTE (default {INBOUND_PER_MINUTE}: the mix answered, not throttled)",
+        default=0,
+        help="the app's INBOUND_PER_MINUTE (default: the app's own, 30)",
     )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the clean-up below still runs
