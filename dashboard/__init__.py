@@ -3,6 +3,7 @@ working the queue, and answering records requests. Supervisors never text partic
 
 Design:
 - `blueprint.py` holds the Blueprint; each page module adds its routes to it; `register` wires it in.
+- `fields.py` reads what a request sends: UTF-8 or a 400, ids (`<id:...>` in routes), pages and days.
 - `security.py`: sign-in required everywhere but the sign-in page, idle and absolute session expiry,
   CSRF tokens on every POST, role checks, and the response headers (a strict Content-Security-Policy:
   scripts and styles only from /dashboard/static, nothing inline).
@@ -24,7 +25,9 @@ def register(app: Flask) -> None:
     """Add the dashboard's routes to the app."""
     from dashboard import access, auth, conversations, overview, queue, records  # noqa: F401 - routes
     from dashboard.blueprint import blueprint
+    from dashboard.fields import IdConverter
 
     settings = app.extensions["settings"]
+    app.url_map.converters["id"] = IdConverter
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.DASHBOARD_SESSION_HOURS)
     app.register_blueprint(blueprint)

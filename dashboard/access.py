@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.extensions import db_session
 from dashboard.blueprint import blueprint
+from dashboard.fields import whole_number
 from dashboard.security import requires
 from dashboard.work import work
 from storage import access_log, supervisors
@@ -20,8 +21,8 @@ PAGE = 100
 @requires("admin")
 def access_page() -> str:
     """The access log, newest first (?before=ID for older entries)."""
-    before = request.args.get("before", "")
-    entries = access_log.page(db_session(), before_id=int(before) if before.isdigit() else None, size=PAGE)
+    before = whole_number(request.args.get("before", ""))
+    entries = access_log.page(db_session(), before_id=before, size=PAGE)
     older = entries[-1].id if len(entries) == PAGE else None
     return render_template("dashboard/access.html", entries=entries, older=older)
 
@@ -34,7 +35,7 @@ def accounts_page() -> str:
     return render_template("dashboard/accounts.html", accounts=accounts, now=utcnow())
 
 
-@blueprint.post("/accounts/<int:supervisor_id>/unlock")
+@blueprint.post("/accounts/<id:supervisor_id>/unlock")
 @requires("admin")
 def unlock_account(supervisor_id: int) -> Response:
     """Clear an account's lock (recorded)."""

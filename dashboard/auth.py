@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 
 from flask import Response, redirect, render_template, request, session, url_for
 
@@ -22,6 +23,8 @@ MESSAGES = {
     SignIn.LOCKED: "Too many failed sign-ins: this account is locked for a while. An admin can unlock it.",
     SignIn.THROTTLED: "Too many failed sign-ins from here. Wait a few minutes and try again.",
 }
+# No email address holds a control character (PostgreSQL refuses NUL in text): not a sign-in attempt.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _client_hash() -> str:
@@ -38,6 +41,9 @@ def sign_in() -> Response | str | tuple[str, int]:
         return render_template("dashboard/sign_in.html", message=None)
     email = request.form.get("email", "")[:254]
     password = request.form.get("password", "")[:1024]
+    if CONTROL_CHARACTERS.search(email.strip()):
+        message = "The email address has control characters in it: type it again."
+        return render_template("dashboard/sign_in.html", message=message), 400
     with work() as db:
         result = supervisors.authenticate(db, email, password, _client_hash())
         if result.supervisor is not None:

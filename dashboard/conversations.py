@@ -18,6 +18,7 @@ from consent import ledger
 from consent.ledger import ConsentStatus
 from dashboard import sync
 from dashboard.blueprint import blueprint
+from dashboard.fields import day, whole_number
 from dashboard.security import polling
 from dashboard.work import work
 from storage import access_log, records
@@ -82,18 +83,11 @@ class Filters:
     @classmethod
     def from_request(cls) -> Filters:
         args = request.args
-
-        def day(name: str) -> date | None:
-            try:
-                return date.fromisoformat(args.get(name, ""))
-            except ValueError:
-                return None
-
         consent = args.get("consent") if args.get("consent") in CONSENT_STATES else None
         intent = args.get("intent") if args.get("intent") in INTENTS else None
         flag = args.get("flag") if args.get("flag") in ("open", "none") else None
-        page = args.get("page", "1")
-        return cls(consent, intent, day("since"), day("until"), flag, int(page) if page.isdigit() else 1)
+        page = whole_number(args.get("page", "")) or 1
+        return cls(consent, intent, day(args.get("since", "")), day(args.get("until", "")), flag, page)
 
     def args(self, **changes: object) -> dict[str, str]:
         """The filters as query arguments, with changes (for links)."""
@@ -248,12 +242,12 @@ def _phone_or_404(phone_id: int) -> str:
     return number
 
 
-@blueprint.get("/conversations/<int:phone_id>")
+@blueprint.get("/conversations/<id:phone_id>")
 def transcript(phone_id: int) -> str:
     """Every message of one number, with the consent history beside it; updates itself while open."""
     number = _phone_or_404(phone_id)
-    before = request.args.get("before", "")
-    messages = _messages(phone_id, before=int(before) if before.isdigit() else None)
+    before = whole_number(request.args.get("before", ""))
+    messages = _messages(phone_id, before=before)
     db = db_session()
     history = ledger.history(db, phone_id)
     state = ledger.current_state(db, phone_id)
@@ -273,7 +267,7 @@ def transcript(phone_id: int) -> str:
         is_revealed=revealed(phone_id),
         messages=messages,
         older=messages[0].seq if len(messages) == TRANSCRIPT_PAGE else None,
-        latest=bool(before) is False,
+        latest=before is None,
         last_seq=messages[-1].seq if messages else 0,
         history=history,
         state=state,
@@ -281,21 +275,19 @@ def transcript(phone_id: int) -> str:
     )
 
 
-@blueprint.get("/conversations/<int:phone_id>/messages")
+@blueprint.get("/conversations/<id:phone_id>/messages")
 @polling
 def transcript_messages(phone_id: int) -> Response:
     """Messages after ?after=SEQ, as rows to append (live updates); X-Last-Seq says where they end."""
-    after = request.args.get("after", "0")
-    messages = _messages(phone_id, after=int(after) if after.isdigit() else 0)
+    after = whole_number(request.args.get("after", "")) or 0
+    messages = _messages(phone_id, after=after)
     html = render_template("dashboard/message_rows.html", messages=messages)
     response = Response(html, mimetype="text/html")
-    response.headers["X-Last-Seq"] = str(
-        messages[-1].seq if messages else int(after) if after.isdigit() else 0
-    )
+    response.headers["X-Last-Seq"] = str(messages[-1].seq if messages else after)
     return response
 
 
-@blueprint.post("/conversations/<int:phone_id>/reveal")
+@blueprint.post("/conversations/<id:phone_id>/reveal")
 def reveal(phone_id: int) -> Response:
     """Show the full number for a while; the reveal is recorded."""
     _phone_or_404(phone_id)

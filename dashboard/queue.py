@@ -13,6 +13,7 @@ from bot.extensions import cipher, db_session
 from dashboard import sync
 from dashboard.blueprint import blueprint
 from dashboard.conversations import numbers_for, shown_number
+from dashboard.fields import whole_number
 from dashboard.security import requires
 from dashboard.work import work
 from storage import access_log
@@ -80,13 +81,12 @@ def queue_page() -> str:
     with work() as db:
         sync.sync(db)
     handled = request.args.get("show") == "handled"
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    page = whole_number(request.args.get("page", "")) or 1
     entries, more = _page(handled, page)
     return render_template("dashboard/queue.html", entries=entries, more=more, handled=handled, page=page)
 
 
-@blueprint.post("/queue/<int:item_id>/handle")
+@blueprint.post("/queue/<id:item_id>/handle")
 @requires("handle_queue")
 def handle_item(item_id: int) -> Response:
     """Mark an item handled, with the supervisor's note (required)."""

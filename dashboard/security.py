@@ -19,6 +19,7 @@ from flask import Response, abort, g, redirect, request, session, url_for
 
 from bot.extensions import db_session, settings
 from dashboard.blueprint import blueprint
+from dashboard.fields import check_encoding
 from storage.models import Supervisor, SupervisorRole
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,10 +72,12 @@ def _expired(now: int) -> bool:
 
 @blueprint.before_request
 def _check_csrf_and_session() -> Response | None:
+    check_encoding()  # first: what follows reads the form
     if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         expected = session.get("csrf", "")
-        if not sent or not expected or not hmac.compare_digest(sent, expected):
+        # As bytes: compare_digest refuses str with non-ASCII characters, which a forged token may have.
+        if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
             abort(400, "the form's security token is missing or out of date: reload the page and try again")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None

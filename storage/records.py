@@ -121,6 +121,8 @@ def for_phone(session: Session, cipher: DataCipher, phone_id: int) -> Records:
 def day_range(since: date, until: date) -> tuple[datetime, datetime]:
     """The UTC instants from the start of `since` to the end of `until` (both days included)."""
     start = datetime.combine(since, time(), tzinfo=UTC)
+    if until == date.max:  # no day after it: the range ends with the last datetime there is
+        return start, datetime.max.replace(tzinfo=UTC)
     return start, datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC)
 
 

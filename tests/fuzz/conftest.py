@@ -17,4 +17,5 @@ settings.register_profile(
 )
 settings.load_profile("suite")
 
+from tests.dashboard.conftest import accounts, talked  # noqa: E402, F401 - fixtures, shared
 from tests.webhooks.conftest import demo_app  # noqa: E402, F401 - the fixture, shared
