@@ -217,7 +217,10 @@ def batched(connection: Connection) -> Iterator[None]:
         yield
         return
     held: list[tuple[_Compiled, dict[str, Any]]] = []
-    connection.info[_WRITES] = held
+    # Kept from here: once the database drops the connection (a restart), reading connection.info again
+    # raises "invalid transaction", which would hide the error that says the database went away.
+    info = connection.info
+    info[_WRITES] = held
     try:
         yield
         if held:
@@ -225,4 +228,4 @@ def batched(connection: Connection) -> Iterator[None]:
             held.clear()
             _send(connection, sql, args)
     finally:
-        del connection.info[_WRITES]
+        del info[_WRITES]
