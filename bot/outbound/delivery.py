@@ -4,13 +4,20 @@ Order, per row: claim it (one UPDATE: no other job can send it) -> does the numb
 participant, is the subject (an appointment) unchanged -> quiet hours in the recipient's zone (defer, not
 drop) -> wait for a slot of the shared sending rate -> consent, read now, after the wait (a STOP that came
 in while the row waited wins) -> Twilio -> mark it sent and add it to the exchange log in one transaction.
+
+A batch job's rows go SEND_CONCURRENCY at a time (`deliver_all`): Twilio takes 100-300 ms to answer, so
+one row at a time would cap a worker at a few texts a second. Each row still runs the whole order above
+in its own thread, with its own database connection and twilio client; the rate limit is shared through
+Redis, so rows in flight together never exceed SEND_RATE.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import redis
@@ -59,6 +66,9 @@ class Courier:
     schedule: Callable[[int, datetime], None]  # put a job for this row on the queue at that time
     clock: Callable[[], datetime] = utcnow
     backoff: Callable[[int], timedelta] = backoff
+    concurrency: int = 1  # rows of a batch sent at once (SEND_CONCURRENCY), each in a thread of its own
+    _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _pool_pid: int = field(default=0, init=False, repr=False)
 
     def deliver(self, outbox_id: int) -> str:
         """Send one row if it is still due and allowed; return what happened (for logs and tests)."""
@@ -94,11 +104,18 @@ class Courier:
         return self._record(claimed, body, state.label, result)
 
     def deliver_all(self, outbox_ids: Sequence[int]) -> dict[str, int]:
-        """`deliver` each row in turn; outcomes counted by kind (sent, deferred, cancelled...).
+        """`deliver` every row, `concurrency` at a time; outcomes counted by kind (sent, deferred...).
 
-        If one raises (Redis or the database down, the job's time is up), the rows not sent yet are
-        marked not enqueued, so the next sweep queues them within a minute, then the error goes on.
+        If one raises (Redis or the database down, the job's time is up), no further row is started; the
+        rows already started finish; those not sent (never started, or the ones that raised while still
+        waiting) are marked not enqueued, so the next sweep queues them within a minute; then the error
+        goes on. With concurrency 1 the rows go in turn, in this thread.
         """
+        if self.concurrency <= 1 or len(outbox_ids) <= 1:
+            return self._deliver_in_turn(outbox_ids)
+        return self._deliver_at_once(outbox_ids)
+
+    def _deliver_in_turn(self, outbox_ids: Sequence[int]) -> dict[str, int]:
         outcomes: dict[str, int] = {}
         for done, outbox_id in enumerate(outbox_ids):
             try:
@@ -108,6 +125,45 @@ class Courier:
                 raise
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         return outcomes
+
+    def _deliver_at_once(self, outbox_ids: Sequence[int]) -> dict[str, int]:
+        pool = self._threads()
+        futures: dict[Future[str], int] = {pool.submit(self.deliver, row): row for row in outbox_ids}
+        error: BaseException | None = None
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException as interrupted:  # noqa: BLE001 - raised below, once the started rows finish
+            error = interrupted  # the job's time is up (RQ raises it in this thread), Ctrl-C
+        # Done, or something raised: rows not started yet never will be; the ones started finish, so a
+        # row is never left between its send and its record by our own hand.
+        not_started = [outbox_id for future, outbox_id in futures.items() if future.cancel()]
+        wait(futures)
+        outcomes: dict[str, int] = {}
+        failed: list[int] = []
+        for future, outbox_id in futures.items():
+            if future.cancelled():
+                continue
+            problem = future.exception()
+            if problem is None:
+                outcome = future.result().split(":", 1)[0]
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                continue
+            failed.append(outbox_id)
+            if error is None:
+                error = problem
+            elif problem is not error:
+                log.warning("outbound %s: %s as well", outbox_id, type(problem).__name__)
+        if error is None:
+            return outcomes
+        self._unqueue(not_started + failed)  # the failed ones too, if they are still waiting
+        raise error
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """This process's sending threads (made at the first batch; a forked child makes its own)."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="courier")
+            self._pool_pid = os.getpid()
+        return self._pool
 
     def _unqueue(self, outbox_ids: Sequence[int]) -> None:
         if not outbox_ids:

@@ -40,15 +40,19 @@ ENQUEUE_CHUNK = 1000
 MAX_ROWS_PER_JOB = 50
 
 
-def rows_per_job(send_rate: float) -> int:
-    """Rows one RQ job sends: about a tenth of a second's worth at SEND_RATE (1 to 50).
+def rows_per_job(send_rate: float, concurrency: int = 1) -> int:
+    """Rows one RQ job sends (1 to 50): about a tenth of a second's worth at SEND_RATE when a worker sends
+    one at a time (SEND_CONCURRENCY 1), about a second's worth when it sends several at once.
 
     RQ costs a few ms of CPU and some 60 Redis commands per job, several times what one Twilio request
-    costs, so a job per row would cap a worker far below a high SEND_RATE. A job holds little work
+    costs, so a job per row would cap a worker far below a high SEND_RATE. With sends in flight
+    together, a job's end also costs a Twilio answer's time (100-300 ms) in which the worker waits for its
+    last rows and starts no new one: the job must last long next to that. A job still holds little work
     (a killed worker strands at most that many rows until the sweep), and at low rates (under 20 per
-    second) it is one job per row, as before.
+    second one at a time, under 2 several at once) it is one job per row.
     """
-    return max(1, min(MAX_ROWS_PER_JOB, int(send_rate / 10)))
+    per_second = send_rate if concurrency > 1 else send_rate / 10
+    return max(1, min(MAX_ROWS_PER_JOB, int(per_second)))
 
 
 class Enqueuer:

@@ -3,6 +3,7 @@ coming back to the app over real HTTP. No Redis here: without REDIS_URL, send-re
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -314,8 +315,9 @@ def test_outbox_rows_are_encrypted_and_kinds_are_recorded(live_app: Flask) -> No
         }
 
 
+@pytest.mark.parametrize("concurrency", [1, 3])
 def test_a_batch_that_fails_midway_leaves_the_rows_it_did_not_try_for_the_next_sweep(
-    real_time_app: Flask, fake: twilio_fake.FakeTwilio, monkeypatch: pytest.MonkeyPatch
+    real_time_app: Flask, fake: twilio_fake.FakeTwilio, monkeypatch: pytest.MonkeyPatch, concurrency: int
 ) -> None:
     with real_time_app.app_context():
         service.send_reminders(None, TODAY, enqueue=False)
@@ -323,20 +325,25 @@ def test_a_batch_that_fails_midway_leaves_the_rows_it_did_not_try_for_the_next_s
         courier = service.courier()
         with courier.database.transaction() as session:
             outbox.mark_enqueued(session, ids)  # as if one batch job carried them all
-        real_deliver, tried = courier.deliver, []
+        real_deliver, tried, lock = courier.deliver, [], threading.Lock()
+        fake.latency(100)  # the rows in flight are still waiting for Twilio when the error comes
 
         def deliver(outbox_id: int) -> str:
-            if len(tried) == 2:
-                raise ConnectionError("Redis went away")
-            tried.append(outbox_id)
+            with lock:
+                if len(tried) == 2:
+                    raise ConnectionError("Redis went away")
+                tried.append(outbox_id)
             return real_deliver(outbox_id)
 
         monkeypatch.setattr(courier, "deliver", deliver)
+        monkeypatch.setattr(courier, "concurrency", concurrency)
         with pytest.raises(ConnectionError):
             courier.deliver_all(ids)
         monkeypatch.undo()
+        # The rows started before the error finished (sent and recorded); the others wait for the sweep.
         rows = {row.id: row for row in outbox_rows(real_time_app)}
-        assert {rows[i].status for i in ids[:2]} <= {"sent", "delivered"}
-        assert all(rows[i].enqueued_at is None and rows[i].status == "queued" for i in ids[2:])
+        assert len(tried) == 2 and (concurrency > 1 or tried == ids[:2])
+        assert {rows[i].status for i in tried} <= {"sent", "delivered"}
+        assert all(rows[i].enqueued_at is None and rows[i].status == "queued" for i in ids if i not in tried)
         assert service.sweep().outcomes == {"sent": len(ids) - 2}
     assert len(fake.messages()) == len(ids)
