@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import redis
-from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.outbound.quiet_hours import next_allowed, zones_for
@@ -33,8 +33,8 @@ from storage import exchange_log, notice_targets, outbox
 from storage.crypto import DataCipher
 from storage.database import Database
 from storage.exchange_log import NewExchange
-from storage.models import ConsentChannel, ConsentKind, Direction, PhoneNumber, utcnow
-from storage.outbox import Claimed
+from storage.models import ConsentChannel, ConsentKind, Direction, utcnow
+from storage.outbox import Claimed, Recipient
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +73,21 @@ class Courier:
     def deliver(self, outbox_id: int) -> str:
         """Send one row if it is still due and allowed; return what happened (for logs and tests)."""
         now = self.clock()
-        with self.database.transaction() as session:
-            claimed = outbox.claim(session, outbox_id, now)
-            if claimed is None:
+        # Plain connections, no ORM session: every statement here is built once (storage.statements).
+        engine = self.database.engine
+        with engine.begin() as connection:
+            taken = outbox.claim_to_send(connection, outbox_id, now)
+            if taken is None:
                 return "not_due"
-            number, reason = self._number_and_subject(session, claimed)
+            claimed, recipient = taken
+            number = self.cipher.decrypt(recipient.number_enc)
+            reason = _changed(connection, claimed, recipient)
             if reason is not None:
-                outbox.cancel(session, claimed.id, reason)
+                outbox.cancel(connection, claimed.id, reason)
                 return f"cancelled:{reason}"
             until = next_allowed(now, zones_for(number), self.quiet_hours)
             if until is not None:
-                outbox.hold(session, claimed.id, until, "quiet_hours")
+                outbox.hold(connection, claimed.id, until, "quiet_hours")
         if until is not None:
             self.schedule(claimed.id, until)
             return "deferred:quiet_hours"
@@ -93,15 +97,22 @@ class Courier:
         except redis.RedisError:
             self._put_back(claimed.id)
             raise
-        with self.database.transaction() as session:
-            state = ledger.current_state(session, claimed.phone_number_id)
+        # Its own short transaction: one held open across the Twilio call would sit idle in transaction
+        # for up to the client's timeout.
+        with engine.begin() as connection:
+            state = ledger.current_state(connection, claimed.phone_number_id)
             refusal = _consent_refusal(state, claimed.kind)
             if refusal is not None:
-                outbox.cancel(session, claimed.id, refusal)
+                outbox.cancel(connection, claimed.id, refusal)
                 return f"cancelled:{refusal}"
         body = self.cipher.decrypt(claimed.body_enc)
         result = self.sender.send(number, body, self._callback_url(claimed.id))
-        return self._record(claimed, body, state.label, result)
+        if result.outcome == "sent":
+            sid, status, moment = result.sid, result.status, self.clock()
+            with engine.begin() as connection:
+                record_sent(connection, self.cipher, claimed, body, state.label, sid, status, moment)
+            return "sent"
+        return self._record(claimed, result)
 
     def deliver_all(self, outbox_ids: Sequence[int]) -> dict[str, int]:
         """`deliver` every row, `concurrency` at a time; outcomes counted by kind (sent, deferred...).
@@ -174,21 +185,6 @@ class Courier:
         except Exception:  # noqa: BLE001 - best effort: without it the sweep still finds them, later
             log.warning("outbound: %d rows not tried; the sweep will queue them", len(outbox_ids))
 
-    def _number_and_subject(self, session: Session, claimed: Claimed) -> tuple[str, str | None]:
-        phone = session.execute(
-            select(PhoneNumber.number_enc, PhoneNumber.participant_id).where(
-                PhoneNumber.id == claimed.phone_number_id
-            )
-        ).one()
-        number = self.cipher.decrypt(phone.number_enc)
-        if claimed.participant_id is not None and phone.participant_id != claimed.participant_id:
-            return number, "number_moved"
-        if claimed.subject and claimed.subject.startswith("appointment:"):
-            appointment_id = int(claimed.subject.split(":", 1)[1].split("@", 1)[0])
-            if notice_targets.appointment_subject(session, appointment_id) != claimed.subject:
-                return number, "appointment_changed"
-        return number, None
-
     def _callback_url(self, outbox_id: int) -> str | None:
         # The row's id rides along: if the worker dies before it saves the SID, the callback still finds it.
         return f"{self.status_callback_base}?outbox={outbox_id}" if self.status_callback_base else None
@@ -197,14 +193,10 @@ class Courier:
         with self.database.transaction() as session:
             outbox.release(session, outbox_id)
 
-    def _record(self, claimed: Claimed, body: str, consent_label: str, result: SendResult) -> str:
+    def _record(self, claimed: Claimed, result: SendResult) -> str:
+        """What came of a send that Twilio did not take: failed, to retry later, or unknown."""
         now = self.clock()
         with self.database.transaction() as session:
-            if result.outcome == "sent":
-                record_sent(
-                    session, self.cipher, claimed, body, consent_label, result.sid, result.status, now
-                )
-                return "sent"
             if result.outcome == "failed":
                 if result.error_code == OPTED_OUT:
                     record_carrier_opt_out(session, claimed.phone_number_id, f"outbox:{claimed.id}")
@@ -229,6 +221,17 @@ class Courier:
         return "retry"
 
 
+def _changed(connection: Connection, claimed: Claimed, recipient: Recipient) -> str | None:
+    """Why the notice must not go any more: its number moved to someone else, its appointment changed."""
+    if claimed.participant_id is not None and recipient.participant_id != claimed.participant_id:
+        return "number_moved"
+    if claimed.subject and claimed.subject.startswith("appointment:"):
+        appointment_id = int(claimed.subject.split(":", 1)[1].split("@", 1)[0])
+        if notice_targets.appointment_subject(connection, appointment_id) != claimed.subject:
+            return "appointment_changed"
+    return None
+
+
 def _consent_refusal(state: ledger.ConsentState, kind: str) -> str | None:
     if state.status is not ConsentStatus.OPTED_IN:
         return state.status.value
@@ -238,7 +241,7 @@ def _consent_refusal(state: ledger.ConsentState, kind: str) -> str | None:
 
 
 def record_sent(
-    session: Session,
+    session: Session | Connection,
     cipher: DataCipher,
     claimed: Claimed,
     body: str,
