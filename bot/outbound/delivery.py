@@ -3,7 +3,8 @@
 Order, per row: claim it (one UPDATE: no other job can send it) -> does the number still belong to the
 participant, is the subject (an appointment) unchanged -> quiet hours in the recipient's zone (defer, not
 drop) -> wait for a slot of the shared sending rate -> consent, read now, after the wait (a STOP that came
-in while the row waited wins) -> Twilio -> mark it sent and add it to the exchange log in one transaction.
+in while the row waited wins; read CONSENT_READ_LEAD before the slot, so that the send itself goes at the
+slot) -> Twilio -> mark it sent and add it to the exchange log in one transaction.
 
 A batch job's rows go SEND_CONCURRENCY at a time (`deliver_all`): Twilio takes 100-300 ms to answer, so
 one row at a time would cap a worker at a few texts a second. Each row still runs the whole order above
@@ -19,13 +20,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from time import monotonic as time_now
 
 import redis
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.outbound.quiet_hours import next_allowed, zones_for
-from bot.outbound.rate_limit import RateLimiter
+from bot.outbound.rate_limit import LATE_LIMIT, RateLimiter
 from bot.outbound.twilio_api import OPTED_OUT, SendResult, TwilioSender
 from consent import ledger
 from consent.ledger import ConsentStatus
@@ -46,6 +48,11 @@ BACKOFF = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
+
+
+# How long before its rate slot a row reads consent (a transaction of a few ms; more on a busy machine).
+CONSENT_READ_LEAD = 0.02
+SLOT_TRIES = 3  # a row late for its slot takes a new one, this many times at most (then it goes anyway)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -92,20 +99,34 @@ class Courier:
             self.schedule(claimed.id, until)
             return "deferred:quiet_hours"
         # The claim is committed: if this process dies from here on, recovery finds the row "sending".
-        try:
-            self.limiter.acquire()
-        except redis.RedisError:
-            self._put_back(claimed.id)
-            raise
-        # Its own short transaction: one held open across the Twilio call would sit idle in transaction
-        # for up to the client's timeout.
-        with engine.begin() as connection:
-            state = ledger.current_state(connection, claimed.phone_number_id)
-            refusal = _consent_refusal(state, claimed.kind)
-            if refusal is not None:
-                outbox.cancel(connection, claimed.id, refusal)
-                return f"cancelled:{refusal}"
+        self.sender.prepare()
         body = self.cipher.decrypt(claimed.body_enc)
+        for attempt in range(1, SLOT_TRIES + 1):
+            try:
+                wait = self.limiter.reserve()
+            except redis.RedisError:
+                self._put_back(claimed.id)
+                raise
+            slot = time_now() + wait
+            # Wait for the slot but for the consent read's own time, read consent, then send at the slot:
+            # the read is the last thing before the send, and the send keeps its slot's place. (Sent a
+            # read's round trips late instead, rows in flight together drift off their slots unevenly,
+            # and a busy second at Twilio can see more than SEND_RATE.)
+            self.limiter.wait_until(slot - CONSENT_READ_LEAD)
+            # Its own short transaction: one held open across the Twilio call would sit idle in
+            # transaction for up to the client's timeout.
+            with engine.begin() as connection:
+                state = ledger.current_state(connection, claimed.phone_number_id)
+                refusal = _consent_refusal(state, claimed.kind)
+                if refusal is not None:
+                    outbox.cancel(connection, claimed.id, refusal)
+                    return f"cancelled:{refusal}"
+            self.limiter.wait_until(slot)
+            # Too late for a slot it waited for (the machine was busy): sent now, it would crowd the slots
+            # after it. It lets the slot go and takes the next (consent is read again after that wait).
+            # A slot that was free at once is not waited for: the rate is not what holds the row back.
+            if wait <= 0 or time_now() - slot <= LATE_LIMIT or attempt == SLOT_TRIES:
+                break
         result = self.sender.send(number, body, self._callback_url(claimed.id))
         if result.outcome == "sent":
             sid, status, moment = result.sid, result.status, self.clock()
