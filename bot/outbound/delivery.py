@@ -103,11 +103,10 @@ class Courier:
         body = self.cipher.decrypt(claimed.body_enc)
         for attempt in range(1, SLOT_TRIES + 1):
             try:
-                wait = self.limiter.reserve()
+                slot = time_now() + self.limiter.reserve()
             except redis.RedisError:
                 self._put_back(claimed.id)
                 raise
-            slot = time_now() + wait
             # Wait for the slot but for the consent read's own time, read consent, then send at the slot:
             # the read is the last thing before the send, and the send keeps its slot's place. (Sent a
             # read's round trips late instead, rows in flight together drift off their slots unevenly,
@@ -122,10 +121,10 @@ class Courier:
                     outbox.cancel(connection, claimed.id, refusal)
                     return f"cancelled:{refusal}"
             self.limiter.wait_until(slot)
-            # Too late for a slot it waited for (the machine was busy): sent now, it would crowd the slots
-            # after it. It lets the slot go and takes the next (consent is read again after that wait).
-            # A slot that was free at once is not waited for: the rate is not what holds the row back.
-            if wait <= 0 or time_now() - slot <= LATE_LIMIT or attempt == SLOT_TRIES:
+            # Too late for its slot (the machine was busy, a first connection was made): sent now, it would
+            # crowd the slots after it. It lets the slot go and takes the next (consent is read again after
+            # that wait). A slot free at once counts too: the rows queued behind it are the ones crowded.
+            if time_now() - slot <= LATE_LIMIT or attempt == SLOT_TRIES:
                 break
         result = self.sender.send(number, body, self._callback_url(claimed.id))
         if result.outcome == "sent":
