@@ -102,8 +102,11 @@ class Courier:
         self.sender.prepare()
         body = self.cipher.decrypt(claimed.body_enc)
         for attempt in range(1, SLOT_TRIES + 1):
+            # The clock read before the call: Redis timed the slot on its arrival, and the reply can sit a
+            # few ms waiting for this thread's turn at the interpreter.
+            asked = time_now()
             try:
-                slot = time_now() + self.limiter.reserve()
+                slot = asked + self.limiter.reserve()
             except redis.RedisError:
                 self._put_back(claimed.id)
                 raise
