@@ -5,6 +5,7 @@ Run from the repository root:
     .venv/bin/python bench/outbound_load.py                      # 100,000 notices, 3,000 at SEND_RATE=100
     .venv/bin/python bench/outbound_load.py --messages 5000      # a quick run
     .venv/bin/python bench/outbound_load.py --profile 3000       # and where a worker's time goes
+    .venv/bin/python bench/outbound_load.py --messages 10000 --latency-ms 100   # Twilio's answer time
 
 What it does (issue 5's benchmark):
 
@@ -13,7 +14,8 @@ What it does (issue 5's benchmark):
    generated CSV files): --messages payers with a case due in 3 days and a web opt-in (authenticated, so
    verified), --rated more due in 4 days, --profile more due in 5 days. Fictional NC numbers
    +1 919 2xx xxxx (so the time zone is known), 20 % Spanish.
-2. Starts the local Twilio server (`twilio_fake.spawn()`, its own process) and a gunicorn serving
+2. Starts the local Twilio server (`twilio_fake.spawn()`, its own process; with --latency-ms every
+   create is answered that long after it arrives, as Twilio takes ~100-300 ms) and a gunicorn serving
    `bot.wsgi:app` (`python -m gunicorn --workers N`, N = --web-workers) that receives the fake's
    status callbacks on the real, signed `/webhooks/status`, as in production (--no-callbacks: none).
    Every process gets BOT_ENV=development, fresh SECRET_KEY/DATA_KEYS/TWILIO_AUTH_TOKEN,
@@ -22,12 +24,15 @@ What it does (issue 5's benchmark):
 3. Baseline, same run, same fake: `twilio.rest.Client.messages.create` in a plain loop, set up exactly as
    the app's TwilioSender (TwilioHttpClient(timeout=10), api.base_url = the fake), no StatusCallback:
    --baseline messages from 1 process, then the same count from 2 processes (one loop each, started
-   together). Messages/s is counted at the fake: from the first create to the last.
+   together). Messages/s is counted at the fake: from the first create to the last. With --latency-ms
+   a loop waits out every answer, so --baseline defaults to 300 then (its rate is the same from a
+   bounded count).
 4. Rate limit off (SEND_RATE=10000, the most the settings allow: slots 0.1 ms apart, never waited for
    at these speeds): `flask --app bot send-reminders --kind due_soon --today T` timed on its own
    (planning, writing the outbox rows, enqueueing), then --workers RQ workers exactly as the Procfile
    runs them (`rq worker --url $REDIS_URL --worker-class rq.worker.SimpleWorker --with-scheduler
-   $QUEUE_NAME`) with `--burst`. Messages/s from the first create at the fake to the last.
+   $QUEUE_NAME`) with `--burst`, each sending SEND_CONCURRENCY rows at once (--concurrency, default
+   the setting's 8). Messages/s from the first create at the fake to the last.
    Target: >= 80 % of the 2-process baseline (the fair comparison for 2 workers; the issue's "a plain
    loop" is the 1-process one, whose ratio is printed too).
 5. SEND_RATE=--rate (100): --rated notices the same way. From the fake's creation times (to the
@@ -43,6 +48,7 @@ What it does (issue 5's benchmark):
    jobs share the 2 cores).
 8. --profile N (optional): N more notices through one RQ SimpleWorker in a subprocess under cProfile:
    time per message by component (RQ, claim, consent, Fernet, the twilio client, the exchange log...).
+   With SEND_CONCURRENCY=1 (cProfile sees only the thread it runs in; the per-row work is the same).
 9. Cleans up on error, Ctrl-C or SIGTERM: kills workers, gunicorn and the fake, drops the database,
    deletes the queue's Redis keys.
 
@@ -537,13 +543,14 @@ PROFILE_PARTS = (
     ("RQ: dequeue, job bookkeeping, logging", None),
     ("  send_notices / send_notice (the jobs)", None),
     ("    Courier.deliver", ("bot/outbound/delivery.py", "deliver")),
-    ("      claim (UPDATE ... RETURNING)", ("storage/outbox.py", "claim")),
-    ("      number and subject", ("bot/outbound/delivery.py", "_number_and_subject")),
+    ("      claim + number (UPDATE ... RETURNING)", ("storage/outbox.py", "claim_to_send")),
+    ("      number moved? subject changed?", ("bot/outbound/delivery.py", "_changed")),
     ("      quiet hours", ("bot/outbound/quiet_hours.py", "next_allowed")),
-    ("      rate limit (Redis script)", ("bot/outbound/rate_limit.py", "acquire")),
+    ("      rate limit (Redis script)", ("bot/outbound/rate_limit.py", "reserve")),
+    ("      rate limit (waiting for the slot)", ("bot/outbound/rate_limit.py", "wait_until")),
     ("      consent (ledger.current_state)", ("consent/ledger.py", "current_state")),
     ("      twilio create (TwilioSender.send)", ("bot/outbound/twilio_api.py", "send")),
-    ("      record: mark sent + exchange log", ("bot/outbound/delivery.py", "_record")),
+    ("      record: mark sent + exchange log", ("bot/outbound/delivery.py", "record_sent")),
     ("        exchange_log.append", ("storage/exchange_log.py", "append")),
     ("  Fernet decrypt (all)", ("storage/crypto.py", "decrypt")),
     ("  Fernet encrypt (all)", ("storage/crypto.py", "encrypt")),
@@ -640,7 +647,9 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one straight script
         stack.callback(workers.kill)
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_outbound_")))
         name, database_url, admin_conninfo = stack.enter_context(throwaway_database(args.admin_url))
-        fake = stack.enter_context(twilio_fake.spawn(account_sid=account_sid, auth_token=auth_token))
+        fake = stack.enter_context(
+            twilio_fake.spawn(account_sid=account_sid, auth_token=auth_token, latency_ms=args.latency_ms)
+        )
         fake_pid = int(fake.stats()["pid"])
         web = Server("web", "bot.wsgi:app", free_port(), logs / "web.log")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "REDIS_", "TWILIO_"))}
@@ -656,6 +665,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one straight script
             "QUEUE_NAME": queue,
             "QUIET_HOURS": "00:00-00:00",
             "SEND_RATE": str(RATE_OFF),
+            "SEND_CONCURRENCY": str(args.concurrency),
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
         }
@@ -664,6 +674,10 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one straight script
         print(
             f"{os.cpu_count()} CPUs shared by everything; database {name}, queue {queue}, fake {fake.url}"
             + (f", callbacks to gunicorn {web.base_url}" if args.callbacks else ", no status callbacks")
+        )
+        print(
+            f"SEND_CONCURRENCY={args.concurrency} per worker, {args.workers} workers; Twilio latency "
+            f"{args.latency_ms:g} ms (the fake answers each create that long after it arrives)"
         )
         print(f"migrate: {flask(env, 'migrate').splitlines()[-1]}")
         cases_csv, consent_csv = write_csvs(logs, batches)
@@ -682,10 +696,11 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one straight script
         run_loops(fake, 1, 200, 0)  # warm-up (connections, imports, the fake's code paths)
         fake.reset()
         baseline: dict[int, float] = {}
+        baseline_count = args.baseline or (300 if args.latency_ms else 10_000)
         for processes in (1, 2):
-            run_loops(fake, processes, args.baseline, 0)
+            run_loops(fake, processes, baseline_count, 0)
             created = sorted(m["created"] for m in fake.messages())
-            if len(created) != args.baseline // processes * processes:
+            if len(created) != baseline_count // processes * processes:
                 raise RuntimeError(f"baseline: the fake has {len(created)} messages")
             baseline[processes] = span_rate(created)
             print(f"baseline, {processes} loop(s): {baseline[processes]:.0f} messages/s ({len(created)})")
@@ -694,6 +709,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one straight script
         phases: list[Phase] = []
         for batch, rate in zip(batches, (RATE_OFF, args.rate, RATE_OFF), strict=False):
             phase_env = env | {"SEND_RATE": str(rate)}
+            if batch.name == "profile":  # cProfile sees only its own thread: rows in turn, in it
+                phase_env["SEND_CONCURRENCY"] = "1"
             phase = Phase(batch.name, batch.count)
             with BackendSampler(admin_conninfo, name) as backends:
                 time.sleep(0.3)
@@ -806,6 +823,10 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one straight script
         ratio1, ratio2 = off.rate / baseline[1], off.rate / baseline[2]
         speed_ok = ratio2 >= TARGET_RATIO
         print(
+            f"  SEND_CONCURRENCY={args.concurrency}, {args.workers} workers, "
+            f"Twilio latency {args.latency_ms:g} ms"
+        )
+        print(
             f"  rate off: {off.rate:.0f} messages/s; "
             f"baseline 1 loop {baseline[1]:.0f}/s (ratio {ratio1:.2f}), "
             f"2 loops {baseline[2]:.0f}/s (ratio {ratio2:.2f})"
@@ -849,7 +870,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=100_000, help="notices with the rate limit off")
     parser.add_argument("--rated", type=int, default=3000, help="notices at --rate (default 3000)")
     parser.add_argument("--rate", type=float, default=100.0, help="SEND_RATE of the paced phase")
-    parser.add_argument("--baseline", type=int, default=10_000, help="creates per baseline (default 10000)")
+    parser.add_argument(
+        "--baseline", type=int, default=0, help="creates per baseline (default 10000; 300 with --latency-ms)"
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="the fake answers each create this late (every phase)"
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="SEND_CONCURRENCY of the workers (8)")
     parser.add_argument("--workers", type=int, default=2, help="RQ workers (default 2)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers for callbacks")
     parser.add_argument("--no-callbacks", dest="callbacks", action="store_false", help="no PUBLIC_BASE_URL")

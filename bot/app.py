@@ -47,7 +47,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions["settings"] = settings
-    app.extensions["database"] = Database(settings.DATABASE_URL)
+    # A worker's senders (SEND_CONCURRENCY threads) and the job's own thread each need a connection.
+    app.extensions["database"] = Database(settings.DATABASE_URL, threads=settings.SEND_CONCURRENCY + 1)
     app.extensions["cipher"] = DataCipher.from_setting(settings.DATA_KEYS)
     app.extensions["redis"] = (
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)

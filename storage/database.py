@@ -41,13 +41,17 @@ def _begin_immediate(connection: object) -> None:
 class Database:
     """An engine and a session factory for one database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, threads: int = 1) -> None:
+        """threads: how many threads of this process may each hold a connection at once (a worker's
+        senders, SEND_CONCURRENCY, plus the thread that runs the job); the pool keeps that many."""
         self.url = normalise_url(url)
         options: dict[str, object] = {"echo": echo}
         if self.url.get_backend_name() == "postgresql":
             # No pre-ping (a round trip per request): a connection found dead raises an error with
             # connection_invalidated set, the pool drops its stale connections, and callers retry.
-            options |= {"pool_size": 5, "max_overflow": 10}
+            # Connections are opened when first needed: a bigger pool costs a process nothing it
+            # does not use.
+            options |= {"pool_size": max(5, threads), "max_overflow": 10}
         self.engine: Engine = create_engine(self.url, **options)
         if self.url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _tune_sqlite)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.case_answers import UNDISCLOSED_SOURCES, last4
@@ -156,7 +157,7 @@ def appointments_on(session: Session, local_day: date) -> Iterator[tuple[Target,
             yield _target(row), appointment
 
 
-def appointment_subject(session: Session, appointment_id: int) -> str | None:
+def appointment_subject(session: Session | Connection, appointment_id: int) -> str | None:
     """The current subject of an appointment, or None if it is cancelled or gone."""
     row = session.execute(
         select(Appointment.id, Appointment.starts_at, Appointment.status).where(

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.crypto import DataCipher
-from storage.models import Exchange, OutboundMessage, OutboundStatus, utcnow
+from storage.models import Exchange, OutboundMessage, OutboundStatus, PhoneNumber, UTCDateTime, utcnow
+from storage.statements import Statement, one_of
 
 WAITING = (OutboundStatus.QUEUED.value, OutboundStatus.DEFERRED.value)
 FINAL = frozenset(
@@ -176,41 +179,87 @@ def unmark_enqueued(session: Session, ids: Sequence[int]) -> None:
 _T = OutboundMessage.__table__.c
 
 
-def claim(session: Session, outbox_id: int, now: datetime | None = None) -> Claimed | None:
-    """Take a waiting row that is due for sending; None if another job has it, it ended, or it is not due."""
+@dataclass(frozen=True)
+class Recipient:
+    """The phone row a claimed notice goes to, as it is now: its number (encrypted) and its participant."""
+
+    number_enc: str
+    participant_id: int | None
+
+
+def _of_phone(column: object) -> object:
+    return (
+        select(column)
+        .where(PhoneNumber.id == _T.phone_number_id)
+        .correlate(OutboundMessage.__table__)
+        .scalar_subquery()
+    )
+
+
+_NOW = bindparam("now", type_=UTCDateTime())
+# Built once and run on the driver's cursor (storage.statements): a worker runs these for every row.
+# The claim reads the number with it (subqueries in RETURNING: SQLite's UPDATE ... FROM cannot return
+# the joined table's columns), one statement instead of two.
+_CLAIM = Statement(
+    update(OutboundMessage.__table__)
+    .where(_T.id == bindparam("row"), one_of(_T.status, list(WAITING)), _T.send_after <= _NOW)
+    .values(status=OutboundStatus.SENDING.value, claimed_at=_NOW, attempts=_T.attempts + 1, updated_at=_NOW)
+    .returning(
+        _T.id,
+        _T.phone_number_id,
+        _T.participant_id,
+        _T.kind,
+        _T.subject,
+        _T.template_id,
+        _T.language,
+        _T.body_enc,
+        _T.attempts,
+        _of_phone(PhoneNumber.number_enc),
+        _of_phone(PhoneNumber.participant_id),
+    )
+)
+
+
+def _connection(db: Session | Connection) -> Connection:
+    return db.connection() if isinstance(db, Session) else db
+
+
+def claim_to_send(
+    db: Session | Connection, outbox_id: int, now: datetime | None = None
+) -> tuple[Claimed, Recipient] | None:
+    """Take a waiting row that is due for sending, and read its phone row, in one statement; None if
+    another job has it, it ended, or it is not due."""
     now = now or utcnow()
-    row = session.execute(
+    row = _CLAIM.first(_connection(db), {"row": outbox_id, "now": now})
+    if row is None:
+        return None
+    return Claimed(*row[:9], claimed_at=now), Recipient(*row[9:])
+
+
+def claim(db: Session | Connection, outbox_id: int, now: datetime | None = None) -> Claimed | None:
+    """Take a waiting row that is due for sending; None if another job has it, it ended, or it is not due."""
+    taken = claim_to_send(db, outbox_id, now)
+    return None if taken is None else taken[0]
+
+
+@cache
+def _finishing(names: tuple[str, ...]) -> Statement:
+    return Statement(
         update(OutboundMessage.__table__)
-        .where(_T.id == outbox_id, _T.status.in_(WAITING), _T.send_after <= now)
-        .values(status=OutboundStatus.SENDING.value, claimed_at=now, attempts=_T.attempts + 1, updated_at=now)
-        .returning(
-            _T.id,
-            _T.phone_number_id,
-            _T.participant_id,
-            _T.kind,
-            _T.subject,
-            _T.template_id,
-            _T.language,
-            _T.body_enc,
-            _T.attempts,
-        )
-    ).one_or_none()
-    return None if row is None else Claimed(*row, claimed_at=now)
+        .where(_T.id == bindparam("row"), _T.status == OutboundStatus.SENDING.value)
+        .values({name: bindparam(name, type_=_T[name].type) for name in names})
+    )
 
 
-def _finish(session: Session, outbox_id: int, **values: object) -> bool:
+def _finish(db: Session | Connection, outbox_id: int, **values: object) -> bool:
     """Update a row this worker claimed; False if it is no longer "sending" (a callback adopted it)."""
     values.setdefault("updated_at", utcnow())
-    result = session.execute(
-        update(OutboundMessage.__table__)
-        .where(_T.id == outbox_id, _T.status == OutboundStatus.SENDING.value)
-        .values(**values)
-    )
-    return bool(result.rowcount)
+    statement = _finishing(tuple(sorted(values)))
+    return statement.count(_connection(db), {"row": outbox_id, **values}) > 0
 
 
 def mark_sent(
-    session: Session,
+    session: Session | Connection,
     outbox_id: int,
     twilio_sid: str | None,
     status: str = "sent",
@@ -223,18 +272,18 @@ def mark_sent(
     )
 
 
-def mark_failed(session: Session, outbox_id: int, error_code: int | None, reason: str) -> None:
+def mark_failed(session: Session | Connection, outbox_id: int, error_code: int | None, reason: str) -> None:
     """A permanent failure (Twilio's error code kept), or retries used up."""
     _finish(session, outbox_id, status=OutboundStatus.FAILED.value, error_code=error_code, reason=reason)
 
 
-def cancel(session: Session, outbox_id: int, reason: str) -> None:
+def cancel(session: Session | Connection, outbox_id: int, reason: str) -> None:
     """The notice must not go out any more (consent withdrawn, appointment moved, number moved...)."""
     _finish(session, outbox_id, status=OutboundStatus.CANCELLED.value, reason=reason)
 
 
 def hold(
-    session: Session, outbox_id: int, until: datetime, reason: str, error_code: int | None = None
+    session: Session | Connection, outbox_id: int, until: datetime, reason: str, error_code: int | None = None
 ) -> None:
     """Put a claimed row back to wait until `until` (quiet hours, or a retry after a transient error)."""
     status = OutboundStatus.DEFERRED.value if reason == "quiet_hours" else OutboundStatus.QUEUED.value
@@ -249,7 +298,7 @@ def hold(
     )
 
 
-def release(session: Session, outbox_id: int) -> None:
+def release(session: Session | Connection, outbox_id: int) -> None:
     """Give a claimed row back unchanged (it was never sent), to be enqueued again."""
     _finish(session, outbox_id, status=OutboundStatus.QUEUED.value, enqueued_at=None)
 

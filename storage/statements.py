@@ -1,4 +1,5 @@
-"""Statements for the webhook's hot path: compiled once per database, run on the driver's own cursor.
+"""Statements for the hot paths (the webhook's, a worker's per-row sending): compiled once per database,
+run on the driver's own cursor.
 
 SQLAlchemy's `Connection.execute` spends about 60 µs of Python per statement (execution context,
 parameter and result objects) on top of the driver's 20 µs, and the webhook runs several per text. A
@@ -163,6 +164,11 @@ class Statement:
             held.append((compiled, compiled.arguments(params or {})))
             return
         self._execute(connection, params or {})
+
+    def count(self, connection: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Run a write now (with any writes `batched` held before it); how many rows it changed."""
+        _, cursor = self._execute(connection, params or {})
+        return cursor.rowcount
 
     def rows(self, connection: Connection, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a query; every row as a tuple, values as SQLAlchemy's types give them."""

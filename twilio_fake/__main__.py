@@ -1,4 +1,5 @@
-"""python -m twilio_fake --port 8765 --account-sid AC... --auth-token ...: serve until interrupted."""
+"""python -m twilio_fake --port 8765 --account-sid AC... --auth-token ... [--latency-ms 200]: serve until
+interrupted."""
 
 from __future__ import annotations
 
@@ -20,8 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--account-sid", default=TEST_ACCOUNT_SID)
     parser.add_argument("--auth-token", default=TEST_AUTH_TOKEN)
     parser.add_argument("--callback-concurrency", type=int, default=64, help="callbacks in flight at once")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="answer each create this long after it arrives"
+    )
     args = parser.parse_args(argv)
-    state = FakeState(args.account_sid, args.auth_token, callback_concurrency=args.callback_concurrency)
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must be >= 0")
+    state = FakeState(
+        args.account_sid,
+        args.auth_token,
+        callback_concurrency=args.callback_concurrency,
+        latency=args.latency_ms / 1000,
+    )
 
     def ready(url: str) -> None:
         print(READY + url, flush=True)

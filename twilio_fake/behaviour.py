@@ -1,4 +1,5 @@
-"""What tests configure: refusals, per-number outcomes, rate limit, injected failures, callback quirks."""
+"""What tests configure: refusals, per-number outcomes, rate limit, injected failures, callback quirks,
+and how long a create takes to answer."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ class Behaviour:
     reverse_callbacks: bool = False
     duplicate_callbacks: bool = False
     callback_delay: float = 0.0
+    latency: float = 0.0  # seconds every create waits before it is answered (asyncio.sleep: concurrent)
 
     def outcome_for(self, number: str) -> Outcome:
         return self.outcomes.get(number) or Outcome()

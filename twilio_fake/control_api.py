@@ -6,12 +6,14 @@
                                             error}]}]   in creation order
     GET  /_fake/callbacks                [{message_sid, status, http_status, error}]   in the order they ended
     GET  /_fake/stats                    {pid, max_rss_kb, messages, statuses, rejected,
-                                          callbacks: {succeeded, failed, pending}}
+                                          callbacks: {succeeded, failed, pending},
+                                          creates: {in_flight, max_in_flight}}
     POST /_fake/refuse                   {"number": "+1...", "refuse": true}     21610 for it (false: stop)
     POST /_fake/outcome                  {"number": "+1...", "status": "undelivered", "error_code": 30006}
     POST /_fake/max_rate                 {"per_second": 10, "burst": 10}         null per_second: no limit
     POST /_fake/fail_next                {"count": 2, "status": 503, "number": null}
     POST /_fake/callback_mode            {"reverse": false, "duplicate": false, "delay": 0.0}
+    POST /_fake/latency                  {"ms": 200}      every create answered 200 ms after it arrives
     POST /_fake/reset                    {}
 Every POST answers 200 {"ok": true}, or 400 {"error": "..."} for a bad request.
 """
@@ -89,6 +91,13 @@ def callback_mode(state: FakeState, data: dict[str, Any]) -> None:
     behaviour.callback_delay = delay
 
 
+def latency(state: FakeState, data: dict[str, Any]) -> None:
+    ms = float(data["ms"])
+    if ms < 0:
+        raise ValueError("ms must be >= 0")
+    state.behaviour.latency = ms / 1000
+
+
 def reset(state: FakeState, data: dict[str, Any]) -> None:
     state.reset()
 
@@ -120,6 +129,7 @@ def add_routes(app: web.Application) -> None:
         "max_rate": max_rate,
         "fail_next": fail_next,
         "callback_mode": callback_mode,
+        "latency": latency,
         "reset": reset,
     }.items():
         app.router.add_post(f"/_fake/{name}", setting(change))

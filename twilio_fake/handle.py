@@ -35,7 +35,8 @@ class FakeTwilio:
 
     def stats(self) -> dict[str, Any]:
         """Counts: messages, statuses, rejected (by Twilio code), callbacks (succeeded, failed, pending),
-        and the serving process's pid and peak RSS (max_rss_kb; the whole process, in serve() mode)."""
+        creates (in_flight now, max_in_flight: the most handled at once since start or reset), and the
+        serving process's pid and peak RSS (max_rss_kb; the whole process, in serve() mode)."""
         return self._get("stats")
 
     def wait_for_callbacks(self, timeout: float = 10.0) -> dict[str, Any]:
@@ -76,8 +77,12 @@ class FakeTwilio:
         change = {"reverse": reverse, "duplicate": duplicate, "delay": delay}
         self._post("callback_mode", {name: value for name, value in change.items() if value is not None})
 
+    def latency(self, ms: float) -> None:
+        """Answer every create `ms` milliseconds after it arrives (0: at once); creates wait concurrently."""
+        self._post("latency", {"ms": ms})
+
     def reset(self) -> None:
-        """Forget messages and callbacks, and undo every knob."""
+        """Forget messages and callbacks, and undo every knob (latency back to the start-up value)."""
         self._post("reset", {})
 
     # ---- transport ----------------------------------------------------------------------------------

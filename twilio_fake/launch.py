@@ -22,9 +22,12 @@ def serve(
     auth_token: str = TEST_AUTH_TOKEN,
     host: str = "127.0.0.1",
     port: int = 0,
+    latency_ms: float = 0.0,
 ) -> Iterator[FakeTwilio]:
-    """The fake on a background thread of this process (port 0: any free port); stopped on exit."""
-    server = ServerThread(FakeState(account_sid, auth_token), host, port)
+    """The fake on a background thread of this process (port 0: any free port); stopped on exit.
+
+    latency_ms: every create is answered that long after it arrives (Twilio takes ~100-300 ms)."""
+    server = ServerThread(FakeState(account_sid, auth_token, latency=latency_ms / 1000), host, port)
     url = server.start()
     fake = FakeTwilio(url, account_sid, auth_token)
     try:
@@ -40,9 +43,11 @@ def spawn(
     auth_token: str = TEST_AUTH_TOKEN,
     host: str = "127.0.0.1",
     port: int = 0,
+    latency_ms: float = 0.0,
 ) -> Iterator[FakeTwilio]:
     """The fake as a child process (`python -m twilio_fake`), so it shares no GIL with the caller."""
     command = [sys.executable, "-m", "twilio_fake", "--host", host, "--port", str(port)]
+    command += ["--latency-ms", str(latency_ms)]
     command += ["--account-sid", account_sid, "--auth-token", auth_token]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

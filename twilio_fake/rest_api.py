@@ -7,11 +7,15 @@
 
 A create is checked in this order: credentials (20003), rate limit (20429), To (21604, 21211),
 From/MessagingServiceSid (21603, 21212), Body (21602, 21617), StatusCallback (21609), an injected
-failure (500/503), a refused recipient (21610). Only then is the message created.
+failure (500/503), a refused recipient (21610). Only then is the message created. Every create's
+answer (an error too) then waits out the configured latency (asyncio.sleep: creates wait at once, as
+at Twilio, which answers in ~100-300 ms); the message and its `created` time are the request's
+arrival, its status callbacks start after the answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -22,7 +26,7 @@ from aiohttp import web
 
 from twilio_fake import errors
 from twilio_fake.errors import TwilioError
-from twilio_fake.message import API_VERSION
+from twilio_fake.message import API_VERSION, Message
 from twilio_fake.state import FakeState
 
 STATE = web.AppKey("state", FakeState)
@@ -87,23 +91,40 @@ def invalid(form: dict[str, str]) -> TwilioError | None:
 
 
 async def create_message(request: web.Request) -> web.Response:
+    """A create, answered after the configured latency; many creates wait out their latency at once."""
     state = request.app[STATE]
+    state.creates_in_flight += 1
+    state.max_creates_in_flight = max(state.max_creates_in_flight, state.creates_in_flight)
+    try:
+        response, message = await _create(request, state)
+        latency = state.behaviour.latency
+        if latency > 0:
+            await asyncio.sleep(latency)
+    finally:
+        state.creates_in_flight -= 1
+    if message is not None:
+        state.deliver(message)  # callbacks only after the create has been answered, as at Twilio
+    return response
+
+
+async def _create(request: web.Request, state: FakeState) -> tuple[web.Response, Message | None]:
+    """Check and create; the answer and the new message (None when refused). Times are the arrival's."""
     if not authorized(request, state):
-        return reject(state, errors.AUTHENTICATE)
+        return reject(state, errors.AUTHENTICATE), None
     behaviour = state.behaviour
     if behaviour.rate_limit is not None and not behaviour.rate_limit.take():
-        return reject(state, errors.TOO_MANY_REQUESTS)
+        return reject(state, errors.TOO_MANY_REQUESTS), None
     # parse_qsl on the raw body is several times faster than aiohttp's multidict form parser.
     form = dict(parse_qsl((await request.read()).decode(), keep_blank_values=True))
     problem = invalid(form)
     if problem is not None:
-        return reject(state, problem)
+        return reject(state, problem), None
     to = form["To"]
     failure = behaviour.injected_failure(to) if behaviour.failures else None
     if failure is not None:
-        return reject(state, errors.injected(failure))
+        return reject(state, errors.injected(failure)), None
     if to in behaviour.refused:
-        return reject(state, errors.UNSUBSCRIBED)
+        return reject(state, errors.UNSUBSCRIBED), None
     message = state.create(
         to=to,
         from_=form.get("From") or None,
@@ -111,9 +132,7 @@ async def create_message(request: web.Request) -> web.Response:
         body=form.get("Body", ""),
         status_callback=form.get("StatusCallback") or None,
     )
-    response = web.Response(status=201, body=message.resource_json(), content_type=JSON)
-    state.deliver(message)
-    return response
+    return web.Response(status=201, body=message.resource_json(), content_type=JSON), message
 
 
 async def fetch_message(request: web.Request) -> web.Response:

@@ -18,20 +18,28 @@ SERVICE_SENDER = "+15005550006"
 class FakeState:
     """Messages by SID, the knobs tests turn, and what happened (for the control API)."""
 
-    def __init__(self, account_sid: str, auth_token: str, callback_concurrency: int = 64) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, callback_concurrency: int = 64, latency: float = 0.0
+    ) -> None:
+        if latency < 0:
+            raise ValueError("latency must be >= 0")
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.behaviour = Behaviour()
+        self.start_latency = latency  # what the fake was started with; reset comes back to it
+        self.behaviour = Behaviour(latency=latency)
         self.messages: dict[str, Message] = {}
         self.rejected: Counter[int] = Counter()  # Twilio error code -> how many requests got it
         self.callbacks = CallbackSender(auth_token, concurrency=callback_concurrency)
+        self.creates_in_flight = 0  # create requests being handled now (waiting out the latency)
+        self.max_creates_in_flight = 0  # the most at once since start or reset
 
     def reset(self) -> None:
-        """Forget messages, callbacks and counters; behave like a fresh fake."""
-        self.behaviour = Behaviour()
+        """Forget messages, callbacks and counters; behave like a fresh fake (as started)."""
+        self.behaviour = Behaviour(latency=self.start_latency)
         self.messages = {}
         self.rejected = Counter()
         self.callbacks.forget()
+        self.max_creates_in_flight = self.creates_in_flight
 
     def create(
         self, to: str, from_: str | None, service_sid: str | None, body: str, status_callback: str | None
@@ -86,13 +94,15 @@ class FakeState:
         return steps
 
     def stats(self) -> dict[str, object]:
-        """Counts a benchmark polls: messages by status, rejections by code, callbacks by result, memory."""
+        """Counts a benchmark polls: messages by status, rejections by code, callbacks by result, create
+        requests in flight (now, and the most at once), memory."""
         return {
             "pid": os.getpid(),
             "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "messages": len(self.messages),
             "statuses": dict(Counter(message.status for message in self.messages.values())),
             "rejected": {str(code): count for code, count in self.rejected.items()},
+            "creates": {"in_flight": self.creates_in_flight, "max_in_flight": self.max_creates_in_flight},
             "callbacks": {
                 "succeeded": self.callbacks.succeeded,
                 "failed": self.callbacks.failed,

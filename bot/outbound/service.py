@@ -45,8 +45,14 @@ def _parts() -> dict[str, object]:
             if config.PUBLIC_BASE_URL
             else None,
             schedule=lambda outbox_id, at: enqueuer_holder[0].schedule(outbox_id, at),
+            concurrency=config.SEND_CONCURRENCY,
         )
-        enqueuer = Enqueuer(connection, lambda: courier, config.QUEUE_NAME, rows_per_job(config.SEND_RATE))
+        enqueuer = Enqueuer(
+            connection,
+            lambda: courier,
+            config.QUEUE_NAME,
+            rows_per_job(config.SEND_RATE, config.SEND_CONCURRENCY),
+        )
         enqueuer_holder.append(enqueuer)
         parts = current_app.extensions[_KEY] = {"courier": courier, "enqueuer": enqueuer}
     return parts

@@ -10,6 +10,7 @@ lost: the row stays "sending" and recovery finds out, so a retry never sends twi
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 import requests
@@ -44,7 +45,12 @@ class FoundMessage:
 
 
 class TwilioSender:
-    """The twilio client, set up once per process (it keeps its HTTP connections alive)."""
+    """The twilio client, one per thread that sends (each keeps its HTTP connections alive).
+
+    One per thread because the library's client is not made for sharing: TwilioHttpClient keeps the last
+    request and response on itself, and a requests Session is not documented as thread-safe. Workers
+    send SEND_CONCURRENCY texts at once from a pool of threads (bot.outbound.delivery).
+    """
 
     def __init__(
         self,
@@ -55,14 +61,30 @@ class TwilioSender:
         messaging_service_sid: str | None = None,
         from_number: str | None = None,
     ) -> None:
-        self._client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=TIMEOUT_SECONDS))
-        if api_url:
-            self._client.api.base_url = api_url.rstrip("/")
+        self._credentials = (account_sid, auth_token)
+        self._api_url = api_url.rstrip("/") if api_url else None
+        self._local = threading.local()
         self._sender = (
             {"messaging_service_sid": messaging_service_sid}
             if messaging_service_sid
             else {"from_": from_number or DEVELOPMENT_FROM}
         )
+
+    @property
+    def _client(self) -> Client:
+        """This thread's client (made at its first use)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = Client(*self._credentials, http_client=TwilioHttpClient(timeout=TIMEOUT_SECONDS))
+            if self._api_url:
+                client.api.base_url = self._api_url
+            self._local.client = client
+        return client
+
+    def prepare(self) -> None:
+        """Make this thread's client before a send's slot comes: the first one builds the library's
+        resources (lazy imports, tens of ms), which would otherwise make that send late for its slot."""
+        self._client.messages  # noqa: B018 - touched for its side effect
 
     def send(self, to: str, body: str, status_callback: str | None) -> SendResult:
         """Ask Twilio to send one text; never raises for what Twilio or the network does."""

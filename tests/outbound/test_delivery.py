@@ -3,6 +3,8 @@ coming back to the app over real HTTP. No Redis here: without REDIS_URL, send-re
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +15,10 @@ from sqlalchemy import select
 
 import twilio_fake
 from bot.outbound import service
+from bot.outbound.delivery import CONSENT_READ_LEAD
 from bot.outbound.queueing import recover_stuck
+from bot.outbound.twilio_api import TwilioSender
+from consent import ledger
 from storage import outbox
 from storage.models import Exchange, OutboundMessage, utcnow
 from tests.outbound.conftest import (
@@ -314,8 +319,9 @@ def test_outbox_rows_are_encrypted_and_kinds_are_recorded(live_app: Flask) -> No
         }
 
 
+@pytest.mark.parametrize("concurrency", [1, 3])
 def test_a_batch_that_fails_midway_leaves_the_rows_it_did_not_try_for_the_next_sweep(
-    real_time_app: Flask, fake: twilio_fake.FakeTwilio, monkeypatch: pytest.MonkeyPatch
+    real_time_app: Flask, fake: twilio_fake.FakeTwilio, monkeypatch: pytest.MonkeyPatch, concurrency: int
 ) -> None:
     with real_time_app.app_context():
         service.send_reminders(None, TODAY, enqueue=False)
@@ -323,20 +329,67 @@ def test_a_batch_that_fails_midway_leaves_the_rows_it_did_not_try_for_the_next_s
         courier = service.courier()
         with courier.database.transaction() as session:
             outbox.mark_enqueued(session, ids)  # as if one batch job carried them all
-        real_deliver, tried = courier.deliver, []
+        real_deliver, tried, lock = courier.deliver, [], threading.Lock()
+        fake.latency(100)  # the rows in flight are still waiting for Twilio when the error comes
 
         def deliver(outbox_id: int) -> str:
-            if len(tried) == 2:
-                raise ConnectionError("Redis went away")
-            tried.append(outbox_id)
+            with lock:
+                if len(tried) == 2:
+                    raise ConnectionError("Redis went away")
+                tried.append(outbox_id)
             return real_deliver(outbox_id)
 
         monkeypatch.setattr(courier, "deliver", deliver)
+        monkeypatch.setattr(courier, "concurrency", concurrency)
         with pytest.raises(ConnectionError):
             courier.deliver_all(ids)
         monkeypatch.undo()
+        # The rows started before the error finished (sent and recorded); the others wait for the sweep.
         rows = {row.id: row for row in outbox_rows(real_time_app)}
-        assert {rows[i].status for i in ids[:2]} <= {"sent", "delivered"}
-        assert all(rows[i].enqueued_at is None and rows[i].status == "queued" for i in ids[2:])
+        assert len(tried) == 2 and (concurrency > 1 or tried == ids[:2])
+        assert {rows[i].status for i in tried} <= {"sent", "delivered"}
+        assert all(rows[i].enqueued_at is None and rows[i].status == "queued" for i in ids if i not in tried)
         assert service.sweep().outcomes == {"sent": len(ids) - 2}
     assert len(fake.messages()) == len(ids)
+
+
+class RecordingLimiter:
+    """A rate limit whose slot comes 0.3 s after it is taken; notes what the courier does around it."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def reserve(self) -> float:
+        self.events.append("slot taken")
+        return 0.3
+
+    def wait_until(self, moment: float) -> None:
+        delay = moment - time.monotonic()
+        self.events.append(f"wait {max(0.0, delay):.2f}")
+        time.sleep(max(0.0, delay))
+
+
+def test_consent_is_read_after_the_wait_for_the_slot_and_the_text_goes_at_the_slot(
+    live_app: Flask, fake: twilio_fake.FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_state, real_send = ledger.current_state, TwilioSender.send
+
+    def current_state(db, phone_number_id):  # noqa: ANN001, ANN202
+        events.append("consent read")
+        return real_state(db, phone_number_id)
+
+    def send(self, to, body, status_callback):  # noqa: ANN001, ANN202
+        events.append("sent")
+        return real_send(self, to, body, status_callback)
+
+    monkeypatch.setattr(ledger, "current_state", current_state)
+    monkeypatch.setattr(TwilioSender, "send", send)
+    with live_app.app_context():
+        monkeypatch.setattr(service.courier(), "limiter", RecordingLimiter(events))
+    assert "1 sent" in remind(live_app, "--kind", "due_soon")
+    taken, first_wait, read, second_wait, sent = events
+    assert (taken, read, sent) == ("slot taken", "consent read", "sent")
+    # All the wait but the read's lead comes first; the rest of it (if the read was quick) after it.
+    assert float(first_wait.split()[1]) == pytest.approx(0.3 - CONSENT_READ_LEAD, abs=0.02)
+    assert 0.0 <= float(second_wait.split()[1]) <= CONSENT_READ_LEAD
