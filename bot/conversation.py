@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import Subquery, bindparam, exists, func, insert, select
+from sqlalchemy import BindParameter, Subquery, bindparam, exists, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -124,20 +124,28 @@ _SINCE = bindparam("since", type_=UTCDateTime())
 _MINUTE_AGO = bindparam("minute_ago", type_=UTCDateTime())
 
 
-def _recent_inbound(column: str, *criteria: object) -> object:
-    """The newest of the number's last CASE_MEMORY_TEXTS inbound texts within CASE_MEMORY that meets the
-    criteria: its `column`. An index range read of at most CASE_MEMORY_TEXTS rows."""
-    recent = (
-        select(Exchange.intent, Exchange.body_enc, Exchange.occurred_at)
+def _newest_inbound(since: BindParameter[object], rows: int, name: str, *columns: object) -> Subquery:
+    """`columns` of the number's newest inbound texts since `since`, `rows` of them at most: a backward
+    range read of ix_exchanges_phone_direction_time that stops there."""
+    return (
+        select(*columns)
         .where(
             Exchange.phone_number_id == PhoneNumber.id,
             Exchange.direction == Direction.INBOUND.value,
-            Exchange.occurred_at >= _SINCE,
+            Exchange.occurred_at >= since,
         )
         .order_by(Exchange.occurred_at.desc())
-        .limit(CASE_MEMORY_TEXTS)
+        .limit(rows)
         .correlate(PhoneNumber)
-        .subquery("recent")
+        .subquery(name)
+    )
+
+
+def _recent_inbound(column: str, *criteria: object) -> object:
+    """The newest of the number's last CASE_MEMORY_TEXTS inbound texts within CASE_MEMORY that meets the
+    criteria: its `column`. An index range read of at most CASE_MEMORY_TEXTS rows."""
+    recent = _newest_inbound(
+        _SINCE, CASE_MEMORY_TEXTS, "recent", Exchange.intent, Exchange.body_enc, Exchange.occurred_at
     )
     return (
         select(recent.c[column])
@@ -149,20 +157,8 @@ def _recent_inbound(column: str, *criteria: object) -> object:
 
 
 def _last_minute(column: str, rows: int) -> Subquery:
-    """`column` of the number's newest inbound texts since :minute_ago, `rows` of them at most: a
-    backward range read of ix_exchanges_phone_direction_time that stops there."""
-    return (
-        select(getattr(Exchange, column))
-        .where(
-            Exchange.phone_number_id == PhoneNumber.id,
-            Exchange.direction == Direction.INBOUND.value,
-            Exchange.occurred_at >= _MINUTE_AGO,
-        )
-        .order_by(Exchange.occurred_at.desc())
-        .limit(rows)
-        .correlate(PhoneNumber)
-        .subquery("last_minute")
-    )
+    """`column` of the number's newest inbound texts since :minute_ago, `rows` of them at most."""
+    return _newest_inbound(_MINUTE_AGO, rows, "last_minute", getattr(Exchange, column))
 
 
 def _throttle_columns(limit: int) -> tuple[object, object]:
