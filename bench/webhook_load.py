@@ -1304,11 +1304,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(record))
 
         if args.profile:
-            overrides = secrets_ | {
-                "DATABASE_URL": database_url,
-                "PUBLIC_BASE_URL": real.base_url,
-                "INBOUND_PER_MINUTE": str(args.inbound_per_minute),
-            }
+            overrides = secrets_ | {"DATABASE_URL": database_url, "PUBLIC_BASE_URL": real.base_url}
+            if args.inbound_per_minute:
+                overrides["INBOUND_PER_MINUTE"] = str(args.inbound_per_minute)
             requests = Pool(maker, args.profile).take(args.profile)
             print("\n".join(profile_in_process(overrides, requests, real.base_url)))
 
