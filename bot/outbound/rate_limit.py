@@ -5,10 +5,11 @@ the next free sending slot and says how long to wait for it. Workers on many mac
 one pace, and a burst never exceeds the short code's throughput.
 Without Redis (inline sending) the same pacing runs in the one process.
 
-Slots are 1 % more than 1/rate apart: a text goes out a little after its slot (a thread waits for the
+Slots are 2 % more than 1/rate apart: a text goes out a little after its slot (a thread waits for the
 interpreter, a busy machine), by up to LATE_LIMIT (the courier takes a new slot when it would be later)
 plus the HTTP request's own few ms. Slots spaced exactly 1/rate apart would then let the busiest second
-at Twilio see rate + 1; 1 % (10 ms a second) keeps every second's count within the rate.
+at Twilio see rate + 1; 1 % (10 ms a second) still did on a busy 2-core machine, where a request reached
+the local Twilio server up to 18 ms (p99) after it was sent; 2 % (20 ms a second) absorbs that.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 import redis
 
 KEY = "sms:send-rate"
-SPACING_MARGIN = 0.01  # slots (1 + this) / rate apart
+SPACING_MARGIN = 0.02  # slots (1 + this) / rate apart
 LATE_LIMIT = 0.005  # seconds after its slot past which a text must take a new slot (LATE_LIMIT + the
 # request's own jitter must stay within SPACING_MARGIN of a second)
 
