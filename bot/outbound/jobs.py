@@ -6,6 +6,7 @@ rq cron bot.outbound.cron --url $REDIS_URL            # the sweep every minute, 
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 
 from flask import Flask
@@ -22,6 +23,9 @@ def app() -> Flask:
         from bot.app import create_app
 
         _app = create_app()
+        # As in bot/wsgi.py: out of the collector's walks, so a full collection (70 ms over the loaded app)
+        # cannot fall inside this worker's hold on the exchange log's chain lock and stall every web worker.
+        gc.freeze()
     return _app
 
 
