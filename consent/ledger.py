@@ -19,7 +19,7 @@ from storage.models import (
     utcnow,
     verifies,
 )
-from storage.statements import Statement
+from storage.statements import Statement, connection_of
 
 
 class ConsentStatus(StrEnum):
@@ -124,7 +124,7 @@ _STATE = Statement(select(*state_columns(bindparam("phone"))))
 
 def current_state(db: Session | Connection, phone_number_id: int) -> ConsentState:
     """Derive the state from the ledger: the latest opt-in or opt-out decides; verification sticks."""
-    connection = db.connection() if isinstance(db, Session) else db
+    connection = connection_of(db)
     latest, verified = _STATE.first(connection, {"phone": phone_number_id})
     return state_of(latest, verified)
 

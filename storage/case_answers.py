@@ -27,7 +27,7 @@ from storage.models import (
     PaymentSource,
     utcnow,
 )
-from storage.statements import Statement
+from storage.statements import Statement, connection_of
 
 # Sources a text may never mention (IRS Publication 1075). State offsets are not FTI but are treated
 # with the same care by default (COMPLIANCE.md).
@@ -111,17 +111,13 @@ def _appointments(count: int) -> Statement:
     )
 
 
-def _connection(db: Session | Connection) -> Connection:
-    return db.connection() if isinstance(db, Session) else db
-
-
 def _case_params(case_ids: list[int]) -> dict[str, int]:
     return {f"case_{n}": case_id for n, case_id in enumerate(case_ids)}
 
 
 def cases_of(db: Session | Connection, participant_id: int) -> list[CaseFacts]:
     """The participant's cases, in a stable order (by the last 4 digits)."""
-    rows = _CASES.rows(_connection(db), {"participant": participant_id})
+    rows = _CASES.rows(connection_of(db), {"participant": participant_id})
     facts = [
         CaseFacts(case_id, last4(case_ref), CaseRole(role), next_due_date, amount_due)
         for case_id, case_ref, role, next_due_date, amount_due in rows
@@ -134,7 +130,7 @@ def last_payments(db: Session | Connection, case_ids: list[int]) -> dict[int, Pa
     found = {case_id: PaymentFacts(None, None, False) for case_id in case_ids}
     if not case_ids:
         return found
-    rows = _payments(len(case_ids)).rows(_connection(db), _case_params(case_ids))
+    rows = _payments(len(case_ids)).rows(connection_of(db), _case_params(case_ids))
     seen: set[int] = set()
     hidden: set[int] = set()
     for case_id, paid_on, amount, source in rows:
@@ -159,7 +155,7 @@ def next_appointments(
     params = _case_params(case_ids) | {"now": now or utcnow()}
     found: dict[int, AppointmentFacts] = {}
     for case_id, kind, starts_at, offset_minutes, office in _appointments(len(case_ids)).rows(
-        _connection(db), params
+        connection_of(db), params
     ):
         if case_id not in found:
             local = starts_at.astimezone(timezone(timedelta(minutes=offset_minutes)))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from storage.crypto import DataCipher, UndecryptableError
 from storage.models import ChainPurge, Direction, Exchange, ExchangeChainHead, ExchangeTombstone, utcnow
-from storage.statements import Statement
+from storage.statements import Statement, connection_of
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -124,7 +124,7 @@ def append(
     everything else first: this is the one serial section of the webhook. In a `batched` block
     (storage.statements) the rows and the head's new value go to the database as one statement.
     """
-    connection = db.connection() if isinstance(db, Session) else db
+    connection = connection_of(db)
     items = [entry] if reply is None else [entry, reply]
     # Everything that does not depend on the chain's position is done before its lock is taken.
     items = [replace(item, occurred_at=item.occurred_at.astimezone(UTC)) for item in items]  # stored in UTC

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.crypto import DataCipher
 from storage.models import Exchange, OutboundMessage, OutboundStatus, PhoneNumber, UTCDateTime, utcnow
-from storage.statements import Statement, one_of
+from storage.statements import Statement, connection_of, one_of
 
 WAITING = (OutboundStatus.QUEUED.value, OutboundStatus.DEFERRED.value)
 FINAL = frozenset(
@@ -220,17 +220,13 @@ _CLAIM = Statement(
 )
 
 
-def _connection(db: Session | Connection) -> Connection:
-    return db.connection() if isinstance(db, Session) else db
-
-
 def claim_to_send(
     db: Session | Connection, outbox_id: int, now: datetime | None = None
 ) -> tuple[Claimed, Recipient] | None:
     """Take a waiting row that is due for sending, and read its phone row, in one statement; None if
     another job has it, it ended, or it is not due."""
     now = now or utcnow()
-    row = _CLAIM.first(_connection(db), {"row": outbox_id, "now": now})
+    row = _CLAIM.first(connection_of(db), {"row": outbox_id, "now": now})
     if row is None:
         return None
     return Claimed(*row[:9], claimed_at=now), Recipient(*row[9:])
@@ -255,7 +251,7 @@ def _finish(db: Session | Connection, outbox_id: int, **values: object) -> bool:
     """Update a row this worker claimed; False if it is no longer "sending" (a callback adopted it)."""
     values.setdefault("updated_at", utcnow())
     statement = _finishing(tuple(sorted(values)))
-    return statement.count(_connection(db), {"row": outbox_id, **values}) > 0
+    return statement.count(connection_of(db), {"row": outbox_id, **values}) > 0
 
 
 def mark_sent(

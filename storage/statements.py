@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exc, literal_column
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 Row = tuple[Any, ...]
@@ -96,6 +97,11 @@ def _raise_mapped(connection: Connection, error: Exception, sql: str, args: Any)
     raise exc.DBAPIError.instance(
         sql, args, error, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
     ) from error
+
+
+def connection_of(db: Session | Connection) -> Connection:
+    """The Connection to run statements on: the caller's own, or its ORM session's (same transaction)."""
+    return db.connection() if isinstance(db, Session) else db
 
 
 _CONSTANT = re.compile(r"[A-Za-z0-9_]+")
