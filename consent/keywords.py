@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from consent.folding import fold
+from consent.spelling import deleet, misspelled_as
 
 __all__ = ["KEYWORDS", "Keyword", "KeywordFamily", "match_keyword", "match_normalised", "normalise"]
 
@@ -66,22 +68,18 @@ KEYWORDS: tuple[Keyword, ...] = tuple(
 _CORE = re.compile(r"[^\W_](?:.*[^\W_])?", re.DOTALL)
 # Inside a keyword, "opt-out", "opt_out" and "opt . out" are the same request as "opt out".
 _INNER_PUNCT = re.compile(r"[\W_]+")
+_REPEATS = re.compile(r"([a-z])\1+")
 
 
 def normalise(text: str) -> str:
     """Return the folded form of a message used for keyword matching.
 
-    Case-folded, accents removed (NFKD, combining marks dropped, so "ñ" becomes "n"), anything
-    that is not a letter or digit stripped from both ends (punctuation, emoji), and inner
-    whitespace collapsed to single spaces. Inner punctuation is kept ("opt-out" stays as is).
+    Folded by `consent.folding.fold` (case, accents, look-alike letters from other scripts and styled
+    letters made plain Latin, invisible and control characters dropped), anything that is not a letter
+    or digit stripped from both ends (punctuation, emoji), and inner whitespace collapsed to single
+    spaces. Inner punctuation is kept ("opt-out" stays as is).
     """
-    if text.isascii():
-        # Most texts are plain ASCII: skip the Unicode work, which costs far more than the rest.
-        folded = text.lower()
-    else:
-        decomposed = unicodedata.normalize("NFKD", text.casefold())
-        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    core = _CORE.search(folded)
+    core = _CORE.search(fold(text))
     return " ".join(core.group().split()) if core else ""
 
 
@@ -89,12 +87,22 @@ def _spaced(folded: str) -> str:
     return " ".join(_INNER_PUNCT.sub(" ", folded).split())
 
 
+def _squeezed(word: str) -> str:
+    return _REPEATS.sub(r"\1", word)
+
+
 _LOOKUP: dict[str, Keyword] = {}
 for _keyword in KEYWORDS:
     _LOOKUP.setdefault(normalise(_keyword.word), _keyword)
 # NO MAS is the same keyword as NO MÁS once folded; it needs no entry of its own.
-# Longer messages cannot be a keyword with punctuation inside, so they skip the second lookup.
-_LONGEST_PUNCTUATED = 3 * max(len(form) for form in _LOOKUP)
+# Opt-out words with their letters run together or repeated ("optout", "stooop", "stopall").
+_OPT_OUT_FORMS: dict[str, Keyword] = {}
+for _form, _keyword in _LOOKUP.items():
+    if _keyword.family is KeywordFamily.OPT_OUT:
+        _OPT_OUT_FORMS.setdefault(_squeezed(_spaced(_form).replace(" ", "")), _keyword)
+_OPT_OUT_FORMS.setdefault("unsubscribeme", _LOOKUP["unsubscribe"])
+# Messages longer than this are sentences, never a keyword with odd spelling: they skip the fallbacks.
+_LONGEST_ODD = 3 * max(len(form) for form in _LOOKUP)
 
 
 def match_keyword(text: str) -> Keyword | None:
@@ -105,11 +113,27 @@ def match_keyword(text: str) -> Keyword | None:
 def match_normalised(folded: str) -> Keyword | None:
     """Return the keyword for a message already passed through `normalise`, or None.
 
-    One dict lookup, plus a second one with inner punctuation read as a space ("opt.out",
-    "no-mas") that only odd spellings pay for. Callers that need the folded text anyway
-    (the revocation classifier) use this to fold a message once.
+    One dict lookup for the plain spellings. Short messages that are not one then get, in order:
+    inner punctuation read as a space ("opt.out", "no-mas"); letters spaced or dotted out read as one
+    word ("s t o p", "S.T.O.P", "st op"); digits used as letters ("ST0P"); and, for the opt-out words
+    only, repeated letters ("stoooop") and one-edit misspellings that are no common word ("stpo",
+    "cancle"; `consent.spelling`). Callers that need the folded text anyway (the revocation
+    classifier) use this to fold a message once.
     """
     found = _LOOKUP.get(folded)
-    if found is None and len(folded) <= _LONGEST_PUNCTUATED and not folded.replace(" ", "").isalnum():
-        found = _LOOKUP.get(_spaced(folded))
+    if found is not None or not folded or len(folded) > _LONGEST_ODD:
+        return found
+    tokens = _spaced(folded).split()
+    found = _LOOKUP.get(" ".join(tokens))
+    if found is not None or len(tokens) > 12:
+        return found
+    if len(tokens) > 1 and (len(tokens) <= 3 or all(len(token) <= 2 for token in tokens)):
+        tokens = ["".join(tokens)]  # "s t o p", "s.t.o.p", "st op", "o p t o u t"
+    if len(tokens) != 1:
+        return None
+    word = deleet(tokens[0])
+    found = _LOOKUP.get(word) or _OPT_OUT_FORMS.get(_squeezed(word))
+    if found is None:
+        meant = misspelled_as(word)
+        found = None if meant is None else _OPT_OUT_FORMS.get(_squeezed(meant))
     return found
