@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 
 from consent.keywords import KEYWORDS, KeywordFamily, match_normalised, normalise
+from consent.spelling import deleet, misspelled_as
 
 __all__ = ["Revocation", "Verdict", "classify_revocation"]
 
@@ -118,6 +119,24 @@ def _ends_with_question_mark(text: str) -> bool:
     return False
 
 
+def _read_words(words: list[str]) -> list[str]:
+    """Read letters spaced out as one word ("s t o p texting"), digits used as letters ("st0p") and
+    misspelled opt-out words ("stpo", "cancle") as the words meant (`consent.spelling`)."""
+    read: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if run:
+            read.extend(["".join(run)] if len(run) >= 3 else run)
+            run = []
+        if word:
+            read.append(word)
+    read = [deleet(word) for word in read]
+    return [misspelled_as(word, inflected=False) or word for word in read]
+
+
 def _clauses(text: str, folded: str) -> tuple[list[tuple[str, bool, frozenset[str]]], str | None]:
     """Split into clauses of canonical tokens, and tell the language the words suggest.
 
@@ -133,7 +152,7 @@ def _clauses(text: str, folded: str) -> tuple[list[tuple[str, bool, frozenset[st
     clauses = []
     english = spanish = 0
     for i in range(0, len(parts), 2):
-        words = _TOKEN.findall(parts[i])
+        words = _read_words(_TOKEN.findall(parts[i]))
         if words:
             after = parts[i + 1] if i + 1 < len(parts) else ""
             question_mark = "?" in after or (i > 0 and "¿" in parts[i - 1])
@@ -496,6 +515,93 @@ _RULES = (
         "wrong equivocado equivocaron equivocaste",
         r"\bwrong (?:number|#|person|phone)\b|\bnumero equivocado\b"
         r"|\bequivoca(?:do|ron|ste) de (?:numero|persona)\b",
+    ),
+    _rule(
+        # Formal wording: "I revoke my consent", "I withdraw my permission to text me".
+        "formal_revocation",
+        "revoke revoking revoked withdraw withdrawing withdrawn rescind rescinding retract terminate"
+        " consent permission authorization authorisation agree",
+        r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding|retract|retracting|terminate|cancel"
+        r"|end|remove|take back|pull)\w*(?: (?:any|all|my|the|our|your|of|prior|previous|earlier|express"
+        r"|written|this|that|such))* (?:consent|permission|authorization|authorisation|agreement|opt in)\b"
+        r"|\b(?:consent|permission|authorization) (?:is |has been |was )?(?:revoked|withdrawn|rescinded"
+        r"|cancel+ed|terminated)\b"
+        r"|\bi (?:no longer|do not|dont|did not|didnt|never) (?:consent|agree|give (?:my |you )?"
+        r"(?:consent|permission)|authorize|authorise)\b"
+        r"|\b(?:you|u) (?:do not|dont|no longer) have (?:my )?(?:consent|permission)\b",
+    ),
+    _rule(
+        "revocacion_formal",
+        "revoco revocar revocando retiro retirar cancelo anulo consentimiento autorizacion permiso autorizo"
+        " consiento doy",
+        r"\b(?:revoco|revocar|revocando|retiro|retirar|retirando|cancelo|anulo|anular|quito|quitar)"
+        r"(?: (?:mi|el|la|mis|los|todo|todos|cualquier|su|este|esta))* (?:consentimiento|autorizacion"
+        r"|permiso|aprobacion)\b"
+        r"|\b(?:ya )?no (?:autorizo|consiento|doy (?:mi |el |mas )?"
+        r"(?:permiso|consentimiento|autorizacion))\b",
+    ),
+    _rule(
+        # "forget my number", "block this number", "lose my number", "delete me".
+        "forget_number",
+        "forget block lose delete erase remove",
+        rf"\b(?:forget|block|lose|delete|erase|remove) (?:{_PRON}|my info|my information|me)\b"
+        r"(?! (?:from|off|of) (?:the |my )?(?:case|order|account)\b)",
+    ),
+    _rule(
+        "olviden_numero",
+        "olviden olvide olvidar bloqueen bloquee bloquear borren borre borrar eliminen elimine",
+        r"\b(?:olviden|olvide|olvidar|bloqueen|bloquee|bloquear|borren|borre|borrar|eliminen|elimine|eliminar)"
+        r"(?:me)? (?:mi|este|el) (?:numero|telefono|cel|celular|#)\b",
+    ),
+    _rule(
+        # "leave me alone", "leave me in peace", "déjenme en paz".
+        "leave_alone",
+        "leave alone peace dejenme dejeme dejame dejen deje paz tranquilo tranquila",
+        r"\bleave (?:me|us) (?:alone|be|in peace)\b|\blet me be\b"
+        r"|\b(?:dejenme|dejeme|dejame|dejen(?:me)?|deje(?:me)?) (?:en paz|tranquil[oa]s?|de molestar)\b",
+    ),
+    _rule(
+        # "turn off these notifications", "shut the texts off", "disable alerts".
+        "turn_off",
+        "turn shut switch disable deactivate unenroll apaguen apague apagar desactiven desactive desactivar"
+        " quiten quitar cancelen cancelar",
+        rf"\b(?:turn|shut|switch) (?:off )?(?:{_DET} ){{0,2}}(?:{_OBJ}|notifications?)(?: off)?\b"
+        rf"|\b(?:turn|shut|switch) (?:it|them|this|these|that) off\b"
+        rf"|\b(?:disable|deactivate) (?:{_DET} ){{0,2}}{_OBJ}\b"
+        rf"|\b(?:apaguen|apague|apagar|desactiven|desactive|desactivar|quiten|quitar|cancelen|cancelar)"
+        rf" (?:{_DET_ES} ){{0,2}}{_OBJ}\b",
+    ),
+    _rule(
+        # "no texts please", "no more msgs", "no txt", "ningún mensaje más".
+        "no_texts",
+        "no not ningun none nada zero",
+        rf"^(?:{_FILLER} )*(?:no|no more|not any more|none|zero|ningun|nada de)(?: more| mas)? {_OBJ}"
+        rf"(?: (?:{_FILLER}|more|mas|anymore|ever|again|to this number|to me|at all))*$"
+        r"|\bno (?:more )?txt (?:me|us|this)\b",
+    ),
+    _rule(
+        # The number has changed hands, or the texter is not the person meant.
+        "not_the_person",
+        "this that not isnt aint new reassigned recycled got number dont do know no numero telefono este"
+        " es soy conozco acabo recien yo se",
+        r"\b(?:this|that|it) (?:is not|isnt|aint|is no longer|was never)"
+        r" (?:\w+s |\w+ \w+s |the right |the |your )?(?:phone|number|#|cel|cell|celphone|cellphone)\b"
+        r"|\b(?:this|that) (?:is not|isnt) (?:the )?(?:person|who) (?:you|u)\b"
+        r"|\b(?:i am|im|i m) not (?:the person|who you think|him|her|that person|the one"
+        r"|\w+ \w+s (?:mom|dad))\b"
+        r"|\bno (?:one|body) (?:here )?(?:by|named|with) (?:that|this)? ?name\b"
+        r"|\b(?:i )?(?:dont|do not) know (?:who|this person|that person|anyone|any \w+|a \w+ named)\b"
+        r"|\b(?:new|reassigned|recycled) (?:number|phone|#)\b"
+        r"|\b(?:just|recently) got (?:this|a new|my new) (?:number|phone|#)\b"
+        r"|\bnumber (?:changed hands|was reassigned|belongs to (?:me|someone else))\b"
+        r"|\bnot (?:his|her|their) (?:number|phone)(?: anymore)?\b"
+        r"|\bno (?:es|soy) (?:el|la) (?:numero|telefono|celular|persona) (?:de|que)\b"
+        r"|\beste (?:no es el|ya no es el) (?:numero|telefono|celular|cel) de\b"
+        r"|\b(?:numero|telefono) (?:equivocado|incorrecto|errone?o)\b"
+        r"|\bno conozco a (?:esa persona|ese señor|esa señora|nadie|ningun|ninguna|\w+)\b"
+        r"|\b(?:este|es un) numero (?:es )?nuevo\b|\b(?:acabo de|recien) (?:obtener|cambiar|sacar|comprar)"
+        r" (?:este|el|mi) (?:numero|telefono|cel)\b"
+        r"|\byo no soy (?:\w+ ?){1,3}$|\bse equivoca(?:ron|n)\b",
     ),
     _rule(
         "said_stop",

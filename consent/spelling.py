@@ -81,10 +81,12 @@ for _word in OPT_OUT_WORDS:  # an exact word is never read as a misspelling of a
 _LONG_WORDS = tuple(word for word in OPT_OUT_WORDS if len(word) >= LONG)
 
 
-def misspelled_as(token: str) -> str | None:
+def misspelled_as(token: str, *, inflected: bool = True) -> str | None:
     """The per-se opt-out word that `token` (folded, one word) misspells, or None.
 
     None for the words themselves, for tokens that are common words, and for anything further away.
+    inflected: read the word's inflections ("stops", "cancels") as the word, as a whole message means
+    them; inside a sentence ("what if he quits") they are the words they are.
     """
     found = _ONE_EDIT.get(token)
     if found is None and len(token) >= LONG - 2:
@@ -92,7 +94,9 @@ def misspelled_as(token: str) -> str | None:
     if found is None:
         return None
     # "stops", "quits", "revoked", "cancels" are the word itself, inflected: they mean what it means.
-    if token[len(found) :] in _INFLECTIONS and token.startswith(found) or not is_common_word(token):
+    if inflected and token[len(found) :] in _INFLECTIONS and token.startswith(found):
+        return found
+    if not is_common_word(token):
         return found
     return None
 

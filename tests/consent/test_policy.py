@@ -125,7 +125,7 @@ CASES = [
     # 4b. Unclear: asked once.
     case("stop this", IN_VERIFIED, CLARIFY_EN),
     case("quiero cancelar", IN_UNVERIFIED, CLARIFY_ES),
-    case("leave me alone", NEVER, CLARIFY_ANY),
+    case("not interested", NEVER, CLARIFY_ANY),
     case("how do i stop these texts?", IN_VERIFIED, CLARIFY_EN),
     # ... and not again right after the question: on to the state's own answer.
     case("stop this", IN_VERIFIED, ANSWER, clarify_asked=True),
