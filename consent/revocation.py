@@ -145,6 +145,8 @@ def _clauses(text: str, folded: str) -> tuple[list[tuple[str, bool, frozenset[st
     # `normalise` strips edge punctuation; put back a final "?" so the last clause can be a question.
     if _ends_with_question_mark(text):
         folded += "?"
+    elif text.rstrip().endswith("#"):
+        folded += " #"  # "wrong #": `normalise` strips the "#" with the other edge punctuation
     # Apostrophes vanish so "don't" and "dont" are one token; squeezing the whole string at once is
     # several times cheaper than squeezing token by token.
     parts = _CLAUSE_SPLIT.split(_sq(folded.replace("'", "").replace("\u2019", "")))
@@ -442,8 +444,10 @@ _RULES = (
     _rule(
         "dont_text",
         "dont not never",
-        r"\b(?:dont|do not|never)(?: ever)?(?: again)? (?:txt|contact|call)"
+        r"\b(?:dont|do not|never)(?: ever)?(?: again)? (?:txt|contact|call|message)"
         r" (?:me|us|this|my|again|anymore|here)\b"
+        r"|\b(?:dont|do not|never)(?: ever)?(?: again)? (?:txt|contact|message)(?: me| us)?"
+        r"(?: again| anymore| ever)?$"
         r"|\b(?:can|could|would|will) you (?:please )?not (?:txt|contact|call) me\b"
         rf"|\b(?:dont|do not|never)(?: ever)? send (?:me |us )?(?:{_DET} ){{0,2}}{_OBJ}\b",
     ),
@@ -513,7 +517,7 @@ _RULES = (
     _rule(
         "wrong_number",
         "wrong equivocado equivocaron equivocaste",
-        r"\bwrong (?:number|#|person|phone)\b|\bnumero equivocado\b"
+        r"\bwrong (?:number|person|phone)\b|\bwrong #|\bnumero equivocado\b"
         r"|\bequivoca(?:do|ron|ste) de (?:numero|persona)\b",
     ),
     _rule(
@@ -604,6 +608,42 @@ _RULES = (
         r"|\byo no soy (?:\w+ ?){1,3}$|\bse equivoca(?:ron|n)\b",
     ),
     _rule(
+        # "I want to be removed", "I wish to no longer receive these messages", "stop getting these".
+        "stop_receiving",
+        "removed taken unsubscribed unenrolled deleted stop quit cease longer not never",
+        r"\b(?:want|like|need|wish|ask) (?:to be|for me to be|you to) (?:removed|taken off|unsubscribed"
+        r"|unenrolled|opted out|deleted|remove me|take me off|unsubscribe me)\b"
+        rf"|\b(?:stop|quit|cease|no longer|not|never) (?:to )?(?:get|getting|receive|receiving)"
+        rf"(?: (?:any|all|these|those|them|this|that|more|your|the))*(?: {_OBJ}|$| anymore)"
+        r"|\b(?:no longer|dont|do not|never) (?:want|wish|like|need) (?:to be|being)"
+        r" (?:contacted|txt|reached|bothered)\b",
+    ),
+    _rule(
+        # "I never signed up for this": the texter says they never consented.
+        "never_consented",
+        "never didnt did not signed sign subscribe subscribed asked agreed opted nunca me",
+        r"\bi (?:never|didnt|did not|have not|havent) (?:ever )?(?:sign(?:ed)? up|subscribe[d]?|opt(?:ed)? in"
+        r"|ask(?:ed)? for|agree[d]? to|enrol+(?:ed)?|register(?:ed)?)(?: (?:for|to))?"
+        rf"(?: (?:this|these|that|it|them|any of (?:this|these|it)|anything|{_OBJ}|this service"
+        rf"|your {_OBJ}))?$"
+        r"|\b(?:nunca|no) (?:me )?(?:inscribi|suscribi|registre|pedi|autorice|aprobe|di permiso)\b",
+    ),
+    _rule(
+        # Telling us to go away: "go away", "f off", "get lost", "vete".
+        "go_away",
+        "go away get lost off fuck f piss vete vayanse largo larguense",
+        r"^(?:(?:just|please|pls|now|and|omg|ok|so|now) )*(?:go away|get lost"
+        r"|(?:fuck|f|piss|buzz|bugger|back) off|vete|vayanse|largate|larguense)\b",
+    ),
+    _rule(
+        # A bare "stop it", "quit this", "end it now": a stop word whose object is the texts themselves.
+        "stop_it",
+        "stop quit cease end halt discontinue",
+        rf"^(?:{_FILLER} )*(?:stop|quit|cease|halt|end|discontinue)(?: (?:it|this|that|these|them|all"
+        rf"|this now|it now|all of it|all this|everything))?(?: (?:{_FILLER}))*$"
+        r"|^cease and desist\b",
+    ),
+    _rule(
         "said_stop",
         "said told asked",
         rf"\b(?:i said|i told you|told you|i asked you|asked you)(?: to)? {_OPT_OUT_WORDS}\b",
@@ -661,7 +701,10 @@ def _about_support(tokens: frozenset[str]) -> bool:
 
 _ANNOYED = re.compile(
     _sq(
-        r"\bspam\w*|\bleave me alone\b|\bdejenme en paz\b|\bno quiero (?:nada|esto)\b"
+        r"\bspam\w*|\bno quiero (?:nada|esto)\b"
+        r"|^(?:no|nope|nah|no way|no thanks|no thank you|no thx|no ty|no gracias|no grax|nel|negativo)$"
+        r"|^(?:who is this|who dis|who are you|whos this|quien es|quien eres|quien habla|quienes son)$"
+        r"|^(?:shut up|stfu|seriously|really|ugh+|omg|wtf|smh|ya|enough|basta|ya basta)$"
         r"|\b(?:dont|do not) want (?:this|that|it)$|\b(?:keep|still|always) (?:txt|sending)\b"
         r"|\bannoying\b|\bnot interested\b|\bno (?:estoy|estamos) interesad[oa]s?\b"
         r"|\bno me interesa\b"

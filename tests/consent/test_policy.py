@@ -114,7 +114,7 @@ CASES = [
     # 3. Opted out: silence for anything else, revocations and unclear texts included.
     case(QUESTION, OUT, SILENCE),
     case("please stop texting me", OUT, QUIET_REVOKE_EN),
-    case("stop this", OUT, SILENCE),
+    case("i want to cancel", OUT, SILENCE),
     case("", OUT_UNVERIFIED, SILENCE),
     case("no", OUT, SILENCE, clarify_asked=True),
     # 4a. Plain-language revocation, in every state that is not already out.
@@ -123,14 +123,14 @@ CASES = [
     case("no me manden más mensajes", NEVER, REVOKE_ES),
     case("please stop texting me", IN_VERIFIED, REVOKE_EN, clarify_asked=True),
     # 4b. Unclear: asked once.
-    case("stop this", IN_VERIFIED, CLARIFY_EN),
+    case("i want to cancel", IN_VERIFIED, CLARIFY_EN),
     case("quiero cancelar", IN_UNVERIFIED, CLARIFY_ES),
     case("not interested", NEVER, CLARIFY_ANY),
     case("how do i stop these texts?", IN_VERIFIED, CLARIFY_EN),
     # ... and not again right after the question: on to the state's own answer.
-    case("stop this", IN_VERIFIED, ANSWER, clarify_asked=True),
-    case("stop this", IN_UNVERIFIED, VERIFY, clarify_asked=True),
-    case("stop this", NEVER, ENROLL, clarify_asked=True),
+    case("i want to cancel", IN_VERIFIED, ANSWER, clarify_asked=True),
+    case("i want to cancel", IN_UNVERIFIED, VERIFY, clarify_asked=True),
+    case("i want to cancel", NEVER, ENROLL, clarify_asked=True),
     # 4c. Questions that merely contain a stop word.
     case("when does my support order end", IN_VERIFIED, ANSWER),
     case("how do i cancel autopay", IN_VERIFIED, ANSWER),

@@ -135,7 +135,7 @@ def test_plain_language_revocations(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "stop this",
+        "i want to cancel it",
         "i want to cancel",
         "basta ya",
         "basta",
