@@ -719,13 +719,26 @@ _STOP_WORD = re.compile(
 )
 
 
-def classify_revocation(text: str) -> Revocation:
-    """Classify a message as revoking consent to texts, not revoking it, or unclear."""
+# A bare "no" answering "do you want to keep getting texts?" says they do not.
+_NO_ANSWER = re.compile(
+    r"^(?:no+|nope|nah|no way|no thanks?|no thank you|no gracias|no quiero|no,? no|nel|negativo|not really)"
+    r"(?: (?:thanks|thank you|gracias|please|por favor|more|mas))*$"
+)
+
+
+def classify_revocation(text: str, *, answering_keep_question: bool = False) -> Revocation:
+    """Classify a message as revoking consent to texts, not revoking it, or unclear.
+
+    answering_keep_question: the last thing we sent asked whether they want to keep getting texts, so a
+    bare "no" ("nope", "no gracias") is their answer: a revocation.
+    """
     folded = normalise(text)
     keyword = match_normalised(folded)
     if keyword is not None:
         verdict = Verdict.REVOKE if keyword.family is KeywordFamily.OPT_OUT else Verdict.NOT_REVOKE
         return Revocation(verdict, keyword.language, f"keyword:{keyword.family.value}")
+    if answering_keep_question and _NO_ANSWER.match(" ".join(folded.replace(",", " ").split())):
+        return Revocation(Verdict.REVOKE, None, "answer:no")
 
     clauses, language = _clauses(text, folded)
     if not clauses:

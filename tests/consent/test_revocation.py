@@ -233,3 +233,14 @@ def test_classification_is_fast() -> None:
     best = min(timeit.timeit(lambda: [classify_revocation(t) for t in texts], number=20) for _ in range(5))
     mean_us = best / (20 * len(texts)) * 1e6
     assert mean_us < 50, f"{mean_us:.1f} µs per message"
+
+
+@pytest.mark.parametrize("text", ["no", "No.", "nope", "no thanks", "No gracias", "no, no"])
+def test_no_answering_the_keep_texting_question_revokes(text: str) -> None:
+    assert classify_revocation(text).verdict is not Verdict.REVOKE
+    assert classify_revocation(text, answering_keep_question=True).verdict is Verdict.REVOKE
+
+
+@pytest.mark.parametrize("text", ["no problem", "no, when is my payment due", "yes"])
+def test_other_answers_to_the_keep_texting_question_are_not_a_no(text: str) -> None:
+    assert classify_revocation(text, answering_keep_question=True).reason != "answer:no"
