@@ -48,7 +48,7 @@ def test_an_opted_out_number_gets_silence_for_anything_but_opt_in_and_help(
 ) -> None:
     events = consent_events(demo_app, OPTED_OUT)
     sids = []
-    for body in (QUESTION, "hello", "stop this", "0117", "", "no"):
+    for body in (QUESTION, "hello", "i want to cancel", "0117", "", "no"):
         sids.append(new_sid())
         assert reply(demo_client, OPTED_OUT, body, sid=sids[-1]) is None, body
     assert consent_events(demo_app, OPTED_OUT) == events  # nothing recorded: already out
@@ -209,7 +209,7 @@ def test_questions_that_contain_a_stop_word_do_not_revoke(demo_app: Flask, demo_
 
 
 def test_an_unclear_request_is_asked_about_once_and_yes_then_revokes(demo_app: Flask, demo_client) -> None:
-    assert_says(reply(demo_client, VERIFIED_EN, "stop this"), "revoke_clarify", "en")
+    assert_says(reply(demo_client, VERIFIED_EN, "i want to cancel"), "revoke_clarify", "en")
     assert consent_label(demo_app, VERIFIED_EN) == "opted_in_verified"  # asking records nothing
     sid = new_sid()
     assert_says(reply(demo_client, VERIFIED_EN, "yes", sid=sid), "opt_out_confirm", "en")
@@ -226,9 +226,9 @@ def test_an_unclear_request_in_spanish_is_asked_in_spanish_and_si_revokes(
 
 
 def test_the_clarifying_question_is_asked_only_once(demo_app: Flask, demo_client) -> None:
-    assert_says(reply(demo_client, VERIFIED_EN, "stop this"), "revoke_clarify", "en")
+    assert_says(reply(demo_client, VERIFIED_EN, "i want to cancel"), "revoke_clarify", "en")
     # A second unclear text right after the question is not asked about again: the answering step has it.
-    assert_answered(reply(demo_client, VERIFIED_EN, "stop this"), "en")
+    assert_answered(reply(demo_client, VERIFIED_EN, "i want to cancel"), "en")
     # "yes" is no longer an answer to the question.
     assert_says(reply(demo_client, VERIFIED_EN, "yes"), "out_of_scope", "en")
     assert consent_label(demo_app, VERIFIED_EN) == "opted_in_verified"
@@ -236,7 +236,7 @@ def test_the_clarifying_question_is_asked_only_once(demo_app: Flask, demo_client
 
 def test_after_a_revocation_only_opt_in_and_help_words_are_answered(demo_app: Flask, demo_client) -> None:
     assert_says(reply(demo_client, VERIFIED_EN, "please stop texting me"), "opt_out_confirm", "en")
-    for body in (QUESTION, "please stop texting me", "stop this", "0101", "hello?", "no"):
+    for body in (QUESTION, "please stop texting me", "i want to cancel", "0101", "hello?", "no"):
         assert reply(demo_client, VERIFIED_EN, body) is None, body
     assert_says(reply(demo_client, VERIFIED_EN, "HELP"), "help", "en")
     assert reply(demo_client, VERIFIED_EN, QUESTION) is None

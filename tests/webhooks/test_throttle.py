@@ -157,7 +157,7 @@ def test_every_consent_event_mid_flood_is_honoured(app: Flask, client) -> None:
     assert consent_events(app, VERIFIED_EN_IVR)[-1][:2] == ("opt_out", "twilio_opt_out_type")
     assert_says(reply(client, VERIFIED_EN_IVR, "UNSTOP"), "opt_in_confirm", "en")
     # An unclear revocation is still asked about, once (part of honouring a revocation).
-    assert_says(reply(client, VERIFIED_EN_IVR, "stop this"), "revoke_clarify", "en")
+    assert_says(reply(client, VERIFIED_EN_IVR, "i want to cancel"), "revoke_clarify", "en")
     assert_says(reply(client, VERIFIED_EN_IVR, "yes"), "opt_out_confirm", "en")
     assert_says(reply(client, VERIFIED_EN_IVR, "START"), "opt_in_confirm", "en")
     # The flood goes on: still silence, and the slow-down reply is not repeated.
